@@ -1,0 +1,8 @@
+// Package register is the one place that says which stages are compiled into
+// the agent: each blank import runs that stage package's init(), which calls
+// stage.Register. The run order is the fixed list in agent/engine.
+package register
+
+import (
+// Stages: one import per line, kept sorted.
+)
