@@ -1,0 +1,128 @@
+package collector
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/shakedown/shakedown/collector/tool"
+)
+
+// nicProbe fills Inventory.NICs with every interface under /sys/class/net
+// that has a backing device (lo, bridges, bonds, veth, ifb and tunnels have
+// none and are skipped). sysfs gives MAC, driver, PCI address, carrier,
+// operstate, speed, duplex and MTU (Documentation/ABI/testing/sysfs-class-net);
+// `ethtool`, `ethtool -i` and `ethtool -P` (run through Env.Tools only when
+// reading the live system, or replayed from a snapshot) add the supported link
+// modes (maximum speed), firmware version and permanent MAC.
+type nicProbe struct{}
+
+func init() { Register(nicProbe{}) }
+
+func (nicProbe) Name() string { return "nics" }
+
+func (nicProbe) Files(Env) []string {
+	return []string{
+		"/sys/class/net/*",
+		"/sys/class/net/*/{address,addr_assign_type,carrier,operstate,speed,duplex,mtu,type}",
+		"/sys/class/net/*/device",
+		"/sys/class/net/*/device/driver",
+	}
+}
+
+var pciAddrRE = regexp.MustCompile(`^[0-9a-f]{4,8}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$`)
+
+func (nicProbe) Collect(ctx context.Context, env Env, inv *Inventory) error {
+	ents, err := os.ReadDir(env.Sys("class", "net"))
+	if err != nil {
+		return fmt.Errorf("list network interfaces: %w: %w", ErrNoData, err)
+	}
+	tools := env.hostTools()
+	nics := []NIC{}
+	for _, e := range ents {
+		dir := env.Sys("class", "net", e.Name())
+		if _, err := os.Lstat(filepath.Join(dir, "device")); err != nil {
+			continue // virtual interface
+		}
+		nics = append(nics, readNIC(ctx, env, e.Name(), tools))
+	}
+	sort.Slice(nics, func(i, j int) bool { return nics[i].Name < nics[j].Name })
+	inv.NICs = nics
+	return nil
+}
+
+func readNIC(ctx context.Context, env Env, name string, tools tool.Runner) NIC {
+	dir := env.Sys("class", "net", name)
+	n := NIC{
+		Name:      name,
+		MAC:       normMAC(readString(filepath.Join(dir, "address"))),
+		Driver:    linkBase(filepath.Join(dir, "device", "driver")),
+		OperState: readString(filepath.Join(dir, "operstate")),
+	}
+	if t, ok := readInt(filepath.Join(dir, "addr_assign_type")); ok && t == 0 {
+		n.PermanentMAC = n.MAC // NET_ADDR_PERM: the burned-in address is in use
+	}
+	if c, ok := readInt(filepath.Join(dir, "carrier")); ok {
+		n.Carrier = ptr(c == 1)
+	}
+	if s, ok := readInt(filepath.Join(dir, "speed")); ok && s > 0 {
+		n.SpeedMbps = ptr(int(s))
+	}
+	if d := readString(filepath.Join(dir, "duplex")); d == "full" || d == "half" {
+		n.Duplex = d
+	}
+	if m, ok := readInt(filepath.Join(dir, "mtu")); ok {
+		n.MTU = ptr(int(m))
+	}
+	if p, err := filepath.EvalSymlinks(filepath.Join(dir, "device")); err == nil {
+		for q := p; q != "/" && q != "." && len(q) > 1; q = filepath.Dir(q) {
+			if pciAddrRE.MatchString(filepath.Base(q)) {
+				n.PCIAddress = filepath.Base(q)
+				break
+			}
+		}
+	}
+	if tools == nil {
+		return n
+	}
+	log := env.Logger().With("device", name, "tool", "ethtool")
+	if out, err := runTool(ctx, tools, "ethtool", name); err == nil {
+		if s, err := parseEthtoolSettings(bytes.NewReader(out)); err == nil {
+			n.MaxSpeedMbps = s.MaxSpeedMbps
+			if n.SpeedMbps == nil && (n.Carrier == nil || *n.Carrier) {
+				n.SpeedMbps = s.SpeedMbps
+			}
+			if n.Duplex == "" {
+				n.Duplex = s.Duplex
+			}
+			if n.Carrier == nil {
+				n.Carrier = s.LinkDetected
+			}
+		}
+	} else {
+		log.Debug("ethtool settings unavailable", "err", err)
+	}
+	if out, err := runTool(ctx, tools, "ethtool", "-i", name); err == nil {
+		if d, err := parseEthtoolDriverInfo(bytes.NewReader(out)); err == nil {
+			if d.Driver != "" {
+				n.Driver = d.Driver
+			}
+			n.DriverVersion = d.Version
+			n.Firmware = strings.TrimSpace(d.Firmware)
+			if n.PCIAddress == "" && pciAddrRE.MatchString(d.BusInfo) {
+				n.PCIAddress = d.BusInfo
+			}
+		}
+	}
+	if out, err := runTool(ctx, tools, "ethtool", "-P", name); err == nil {
+		if m, err := parseEthtoolPermAddr(bytes.NewReader(out)); err == nil && m != "" {
+			n.PermanentMAC = m
+		}
+	}
+	return n
+}

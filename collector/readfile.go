@@ -1,0 +1,103 @@
+package collector
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// maxPseudoFile caps how much of one sysfs/procfs file is read. Pseudo-files
+// report a size of 0 or 4096 whatever they hold, so they are read to EOF, never
+// by their stat size.
+const maxPseudoFile = 4 << 20
+
+// readAll reads a whole (pseudo-)file without trusting its stat size.
+func readAll(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxPseudoFile))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// readString reads a one-value file and trims surrounding white space and NULs.
+// Absent or unreadable files give "".
+func readString(path string) string {
+	b, err := readAll(path)
+	if err != nil {
+		return ""
+	}
+	return strings.Trim(string(b), " \t\r\n\x00")
+}
+
+// readInt reads a one-integer file; ok is false when absent or not a number.
+func readInt(path string) (int64, bool) {
+	s := readString(path)
+	if s == "" {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return v, true
+}
+
+// readUint reads a one-unsigned-integer file.
+func readUint(path string) (uint64, bool) {
+	s := readString(path)
+	if s == "" {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return v, true
+}
+
+// linkBase returns the last element of a symlink's target ("" when not a link).
+func linkBase(path string) string {
+	t, err := os.Readlink(path)
+	if err != nil {
+		return ""
+	}
+	return filepath.Base(t)
+}
+
+// exists reports whether path exists (following links).
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// isNotExist reports whether err means "absent".
+func isNotExist(err error) bool { return errors.Is(err, os.ErrNotExist) }
+
+func ptr[T any](v T) *T { return &v }
+
+// cleanID trims an identity string read from firmware or a device: space
+// padding (ATA, SCSI and SMBIOS pad with blanks), NULs and control bytes.
+func cleanID(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.TrimSpace(s)
+}
+
+// readHostname reads the kernel host name under Root.
+func readHostname(env Env) string {
+	return readString(env.Proc("sys", "kernel", "hostname"))
+}

@@ -1,0 +1,63 @@
+package collector
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+
+	"github.com/jaypipes/ghw"
+	"github.com/jaypipes/pcidb"
+)
+
+// session holds what the probes of one Collect share: the PCI database (built
+// once, for the vendors present) so PCI, GPU and accelerator lookups do not
+// each parse pci.ids.
+type session struct {
+	env    Env
+	dbOnce sync.Once
+	db     *pcidb.PCIDB
+	dbSrc  string
+	dbErr  error
+}
+
+type sessionKey struct{}
+
+func withSession(ctx context.Context, env Env) context.Context {
+	return context.WithValue(ctx, sessionKey{}, &session{env: env})
+}
+
+func sessionFrom(ctx context.Context, env Env) *session {
+	if s, ok := ctx.Value(sessionKey{}).(*session); ok && s.env.Root == env.Root && s.env.PCIIDs == env.PCIIDs {
+		return s
+	}
+	return &session{env: env}
+}
+
+// pciDB returns the shared PCI database (vendors present under Root only).
+func (s *session) pciDB() (*pcidb.PCIDB, string, error) {
+	s.dbOnce.Do(func() {
+		s.db, s.dbSrc, s.dbErr = loadPCIDB(s.env, pciVendorsPresent(s.env))
+	})
+	return s.db, s.dbSrc, s.dbErr
+}
+
+// ghwOpts are the options every ghw call gets: the chroot, tools always
+// disabled (ghw would exec ethtool itself, bypassing tool.Runner; ethtool is
+// run by the NIC probe through Env.Tools instead), a discard logger (ghw's
+// WithDisableWarnings does not work in v0.27.0), and the shared PCI database
+// when one is needed.
+func (s *session) ghwOpts(withDB bool) ([]any, error) {
+	opts := []any{
+		ghw.WithChroot(s.env.root()),
+		ghw.WithDisableTools(),
+		ghw.WithLogger(slog.New(slog.DiscardHandler)),
+	}
+	if withDB {
+		db, _, err := s.pciDB()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, ghw.WithPCIDB(db))
+	}
+	return opts, nil
+}
