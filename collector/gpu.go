@@ -74,7 +74,7 @@ func (gpuProbe) Collect(ctx context.Context, env Env, inv *Inventory) error {
 	} else {
 		errs = append(errs, fmt.Errorf("read accelerators: %w", err))
 	}
-	if gi, err := ghw.GPU(append(opts, ghw.WithDisableTopology())...); err == nil {
+	if gi, err := ghw.GPU(opts...); err == nil {
 		for _, c := range gi.GraphicsCards {
 			add(c.Address, c.DeviceInfo)
 		}

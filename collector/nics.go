@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/shakedown/shakedown/collector/tool"
 )
@@ -91,8 +92,23 @@ func readNIC(ctx context.Context, env Env, name string, tools tool.Runner) NIC {
 		return n
 	}
 	log := env.Logger().With("device", name, "tool", "ethtool")
-	if out, err := runTool(ctx, tools, "ethtool", name); err == nil {
-		if s, err := parseEthtoolSettings(bytes.NewReader(out)); err == nil {
+	// The three ethtool runs are independent: run them together.
+	var outs [3][]byte
+	var errs [3]error
+	var wg sync.WaitGroup
+	for i, args := range [][]string{{name}, {"-i", name}, {"-P", name}} {
+		if i == 2 && n.PermanentMAC != "" {
+			break // addr_assign_type already says the MAC in use is the permanent one
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i], errs[i] = runTool(ctx, tools, "ethtool", args...)
+		}()
+	}
+	wg.Wait()
+	if errs[0] == nil {
+		if s, err := parseEthtoolSettings(bytes.NewReader(outs[0])); err == nil {
 			n.MaxSpeedMbps = s.MaxSpeedMbps
 			if n.SpeedMbps == nil && (n.Carrier == nil || *n.Carrier) {
 				n.SpeedMbps = s.SpeedMbps
@@ -105,10 +121,10 @@ func readNIC(ctx context.Context, env Env, name string, tools tool.Runner) NIC {
 			}
 		}
 	} else {
-		log.Debug("ethtool settings unavailable", "err", err)
+		log.Debug("ethtool settings unavailable", "err", errs[0])
 	}
-	if out, err := runTool(ctx, tools, "ethtool", "-i", name); err == nil {
-		if d, err := parseEthtoolDriverInfo(bytes.NewReader(out)); err == nil {
+	if errs[1] == nil {
+		if d, err := parseEthtoolDriverInfo(bytes.NewReader(outs[1])); err == nil {
 			if d.Driver != "" {
 				n.Driver = d.Driver
 			}
@@ -119,8 +135,8 @@ func readNIC(ctx context.Context, env Env, name string, tools tool.Runner) NIC {
 			}
 		}
 	}
-	if out, err := runTool(ctx, tools, "ethtool", "-P", name); err == nil {
-		if m, err := parseEthtoolPermAddr(bytes.NewReader(out)); err == nil && m != "" {
+	if errs[2] == nil && outs[2] != nil {
+		if m, err := parseEthtoolPermAddr(bytes.NewReader(outs[2])); err == nil && m != "" {
 			n.PermanentMAC = m
 		}
 	}

@@ -45,11 +45,14 @@ func (s *session) pciDB() (*pcidb.PCIDB, string, error) {
 // disabled (ghw would exec ethtool itself, bypassing tool.Runner; ethtool is
 // run by the NIC probe through Env.Tools instead), a discard logger (ghw's
 // WithDisableWarnings does not work in v0.27.0), and the shared PCI database
-// when one is needed.
+// when one is needed. Topology is disabled.
 func (s *session) ghwOpts(withDB bool) ([]any, error) {
 	opts := []any{
 		ghw.WithChroot(s.env.root()),
 		ghw.WithDisableTools(),
+		// Topology costs ~10 ms (it walks every memory block); the probes read
+		// numa_node themselves and the NUMA probe reads the node directories.
+		ghw.WithDisableTopology(),
 		ghw.WithLogger(slog.New(slog.DiscardHandler)),
 	}
 	if withDB {

@@ -4,5 +4,6 @@
 package register
 
 import (
-// Stages: one import per line, kept sorted.
+	// Stages: one import per line, kept sorted.
+	_ "github.com/shakedown/shakedown/agent/stage/inventory"
 )
