@@ -499,14 +499,14 @@ func FormatDecimal(b uint64) string {
 	return strconv.FormatUint(b, 10) + "B"
 }
 
-// FormatBinary writes a byte count in binary units (384GiB), exactly when it
-// is a whole number of the unit, else to two decimals of GiB/MiB.
+// FormatBinary writes a byte count in binary units: exactly when it is a whole
+// number of TiB, GiB or MiB (384GiB), else to two decimals (23.54GiB).
 func FormatBinary(b uint64) string {
 	units := []struct {
 		name  string
 		shift uint
 	}{{"TiB", 40}, {"GiB", 30}, {"MiB", 20}, {"KiB", 10}}
-	for _, u := range units {
+	for _, u := range units[:3] {
 		if b >= 1<<u.shift && b%(1<<u.shift) == 0 {
 			return strconv.FormatUint(b>>u.shift, 10) + u.name
 		}

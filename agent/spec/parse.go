@@ -647,6 +647,7 @@ func (p *parser) nics(n *yaml.Node, path string) []NIC {
 	for i, it := range items {
 		ip := fmt.Sprintf("%s[%d]", path, i)
 		var nic NIC
+		before := len(p.errs)
 		if !p.mapping(it, ip, "each NIC is a mapping with mac or pci, and optional min_speed_mbps", []field{
 			{"mac", false, func(v *yaml.Node, path string) {
 				if s, ok := p.text(v, path, "write the permanent MAC, e.g. 3c:ec:ef:01:02:03"); ok {
@@ -670,7 +671,7 @@ func (p *parser) nics(n *yaml.Node, path string) []NIC {
 			{"driver", false, func(v *yaml.Node, path string) {
 				nic.Driver, _ = p.text(v, path, "write the kernel driver name, e.g. ixgbe, or remove driver:")
 			}},
-		}) {
+		}) || len(p.errs) > before {
 			continue
 		}
 		if nic.MAC == "" && nic.PCI == "" {
