@@ -109,7 +109,7 @@ func parsePCIIDs(r io.Reader, want map[string]bool) (*pcidb.PCIDB, error) {
 			}
 			inClass = false
 			if len(line) < 4 || !isHex(line[:4]) {
-				skipping = true // "ffff" sections and anything unknown
+				skipping = true // not a vendor line
 				continue
 			}
 			id := strings.ToLower(string(line[:4]))
@@ -207,6 +207,12 @@ func pciVendorsPresent(env Env) map[string]bool {
 			if v := strings.TrimPrefix(strings.ToLower(readString(filepath.Join(dir, f))), "0x"); len(v) == 4 {
 				want[v] = true
 			}
+		}
+		// ghw names devices from modalias: take its vendor IDs too
+		// ("pci:v000010DEd...sv000010DEsd...").
+		if m := strings.ToLower(readString(filepath.Join(dir, "modalias"))); len(m) >= 32 && strings.HasPrefix(m, "pci:v") {
+			want[m[9:13]] = true
+			want[m[28:32]] = true
 		}
 	}
 	return want
