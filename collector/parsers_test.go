@@ -315,8 +315,8 @@ func TestSmallParsers(t *testing.T) {
 		}
 	}
 	for in, want := range map[string]string{
-		"naa.5000c500a1b2c3d4":       "0x5000c500a1b2c3d4",
-		"eui.0025388b91b3e1a2":       "eui.0025388b91b3e1a2",
+		"naa.5000c500a1b2c3d4":        "0x5000c500a1b2c3d4",
+		"eui.0025388b91b3e1a2":        "eui.0025388b91b3e1a2",
 		"t10.ATA     Samsung SSD  S3": "",
 	} {
 		if got := wwnFromWWID(in); got != want {
