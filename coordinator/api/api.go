@@ -226,4 +226,3 @@ func (s *server) health(w http.ResponseWriter, r *http.Request) {
 	}
 	fmt.Fprintln(w, "ok")
 }
-
