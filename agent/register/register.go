@@ -6,4 +6,5 @@ package register
 import (
 	// Stages: one import per line, kept sorted.
 	_ "github.com/shakedown/shakedown/agent/stage/inventory"
+	_ "github.com/shakedown/shakedown/agent/stage/specvalidate"
 )
