@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/jaypipes/pcidb"
@@ -216,14 +215,4 @@ func pciVendorsPresent(env Env) map[string]bool {
 		}
 	}
 	return want
-}
-
-// sortedKeys is used for logs and tests.
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

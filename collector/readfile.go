@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -73,15 +72,6 @@ func linkBase(path string) string {
 	}
 	return filepath.Base(t)
 }
-
-// exists reports whether path exists (following links).
-func exists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
-}
-
-// isNotExist reports whether err means "absent".
-func isNotExist(err error) bool { return errors.Is(err, os.ErrNotExist) }
 
 func ptr[T any](v T) *T { return &v }
 

@@ -51,14 +51,6 @@ func (tr *tree) link(p, target string) *tree {
 	return tr
 }
 
-func (tr *tree) dir(p string) *tree {
-	tr.t.Helper()
-	if err := os.MkdirAll(filepath.Join(tr.root, p), 0o755); err != nil {
-		tr.t.Fatal(err)
-	}
-	return tr
-}
-
 // recordTool stores a recorded tool output the way `snapshot` does, so the
 // probes replay it when reading this tree.
 func (tr *tree) recordTool(tool string, args []string, stdoutFile string) *tree {
