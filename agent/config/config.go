@@ -111,6 +111,9 @@ func Load(path, profile string, order []string) (*Config, error) {
 	}
 	if profile == "" && doc != nil {
 		if v := mapValue(doc, "profile"); v != nil {
+			if !ValidProfile(v.Value) {
+				return nil, perr(path, v, "profile", "unknown profile %q (use one of %s)", v.Value, strings.Join(Profiles, ", "))
+			}
 			profile = v.Value
 		}
 	}
