@@ -108,6 +108,9 @@ type Engine struct {
 	// OnTransition, if set, is called after every state change has been
 	// journaled (the bucket checkpoint hook). It must not block for long.
 	OnTransition func(ctx context.Context, r journal.Run)
+	// Bucket, if set, is handed to every stage (the Reporting stage uploads
+	// the report and artifacts through it).
+	Bucket stage.Bucket
 	// TimeoutGrace is how long a stage may take to return after its deadline
 	// before the engine stops waiting for it (default 30s).
 	TimeoutGrace time.Duration
@@ -571,6 +574,7 @@ func (e *Engine) stageEnv(ctx context.Context, s stage.Stage, row journal.StageR
 		AllowDestructive: e.Config.Profile != config.Safe,
 		Params:           params, Thresholds: thresholds, WorkDir: work, Overrides: overrides,
 		Sink: &sink{e: e, runID: r.ID, ctx: bg(ctx)}, Now: e.Now,
+		Journal: e.Journal, Bucket: e.Bucket,
 	}, nil
 }
 

@@ -1,6 +1,7 @@
 package stage
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -62,6 +63,23 @@ type Env struct {
 	Sink      Sink
 	// Now is the clock (tests freeze it).
 	Now func() time.Time
+	// Journal is a read-only view of the whole run for the Reporting stage:
+	// the engine's *journal.Journal (this package cannot name the type); a
+	// stage asserts the small interface it needs. Nil outside the engine.
+	Journal any
+	// Bucket uploads run files when the agent runs with a coordinator; nil
+	// otherwise.
+	Bucket Bucket
+}
+
+// Bucket delivers files to the coordinator's bucket (brief §4). Enqueue copies
+// the file into the agent's spool and returns at once; Flush waits until every
+// enqueued object is acknowledged by the bucket or ctx ends.
+type Bucket interface {
+	Enqueue(key, path string) error
+	Flush(ctx context.Context) error
+	// Pending counts what is still waiting for the bucket.
+	Pending() (objects int, bytes int64)
 }
 
 // Clock returns the current time from Env.Now, or time.Now.
