@@ -7,4 +7,5 @@ import (
 	// Stages: one import per line, kept sorted.
 	_ "github.com/shakedown/shakedown/agent/stage/inventory"
 	_ "github.com/shakedown/shakedown/agent/stage/specvalidate"
+	_ "github.com/shakedown/shakedown/agent/stage/storage"
 )

@@ -78,6 +78,10 @@ func Loop(t testing.TB, path string, extra ...string) string {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
+		// A loop device keeps a BLKROSET read-only flag across detach and
+		// re-attach: clear it, or the next user of this loop device gets a
+		// read-only disk.
+		_, _ = Runner.Run(ctx, tool.Cmd{Tool: "blockdev", Args: []string{"--setrw", dev}})
 		_, _ = Runner.Run(ctx, tool.Cmd{Tool: "losetup", Args: []string{"--detach", dev}})
 	})
 	return dev
