@@ -131,7 +131,6 @@ func (f *fakeBucket) s3(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-
 func newUploader(t *testing.T, f *fakeBucket, spool string) *Uploader {
 	t.Helper()
 	u, err := New(Config{
