@@ -48,7 +48,7 @@ const (
 )
 
 var smartctlBitNames = []string{
-	"command line did not parse",
+	"command line did not parse or device type unknown",
 	"device open failed",
 	"a SMART command failed or a data structure had a checksum error",
 	"SMART status: DISK FAILING",
