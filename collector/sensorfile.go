@@ -44,7 +44,7 @@ func parseSensorInt(b []byte) (v int64, ok bool) {
 	case '+':
 		b = b[1:]
 	}
-	if len(b) == 0 || len(b) > 19 {
+	if len(b) == 0 {
 		return 0, false
 	}
 	var u uint64
@@ -52,7 +52,11 @@ func parseSensorInt(b []byte) (v int64, ok bool) {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
-		u = u*10 + uint64(c-'0')
+		d := uint64(c - '0')
+		if u > (1<<63-d)/10 { // u*10+d would exceed 1<<63
+			return 0, false
+		}
+		u = u*10 + d
 	}
 	if neg {
 		if u > 1<<63 {
