@@ -75,24 +75,29 @@ func Capture(w io.Writer, inv *collector.Inventory, opt CaptureOptions) error {
 		e.line("  tolerance: %g%%", DefaultMemoryTolerance)
 		if (m.InstalledBytes != nil && *m.InstalledBytes > 0) || len(m.DIMMs) > 0 {
 			e.line("  dimms: %d", len(m.DIMMs))
-			if len(m.DIMMs) > 0 {
+			var slots []collector.DIMM
+			seen := map[string]bool{}
+			for _, d := range m.DIMMs {
+				name := slotName(d, m.DIMMs)
+				key := strings.ToLower(collapse(name))
+				if key == "" || seen[key] {
+					e.line("  # a DIMM in slot %s has no unique locator and cannot be listed", q(name))
+					continue
+				}
+				seen[key] = true
+				slots = append(slots, d)
+			}
+			if len(slots) > 0 {
 				e.line("  slots:")
-				seen := map[string]bool{}
-				for _, d := range m.DIMMs {
-					name := slotName(d, m.DIMMs)
-					if name == "" || seen[strings.ToLower(collapse(name))] {
-						e.line("    # a DIMM in %q has no unique locator and cannot be listed", name)
-						continue
-					}
-					seen[strings.ToLower(collapse(name))] = true
-					e.line("    - locator: %s", q(name))
-					e.line("      size: %s", FormatBinary(d.SizeBytes))
-					if sp := dimmSpeed(d); sp != nil {
-						e.line("      speed_mts: %d", *sp)
-					}
-					if p := Normalize(d.PartNumber); p != "" {
-						e.line("      part: %s", q(p))
-					}
+			}
+			for _, d := range slots {
+				e.line("    - locator: %s", q(slotName(d, m.DIMMs)))
+				e.line("      size: %s", FormatBinary(d.SizeBytes))
+				if sp := dimmSpeed(d); sp != nil {
+					e.line("      speed_mts: %d", *sp)
+				}
+				if p := Normalize(d.PartNumber); p != "" {
+					e.line("      part: %s", q(p))
 				}
 			}
 		}
@@ -266,6 +271,8 @@ func (e *emitter) kv(indent int, k, v string) {
 	e.line("%s%s: %s", strings.Repeat("  ", indent), k, q(Normalize(v)))
 }
 
-// q writes a YAML double-quoted scalar. Go's escapes (\n, \t, \xNN, \uNNNN)
-// are valid YAML escapes.
-func q(s string) string { return strconv.Quote(s) }
+// q writes a YAML double-quoted scalar. Go's escapes (\n, \t, \uNNNN) are
+// valid YAML escapes; bytes that are not UTF-8 become U+FFFD first (as
+// Normalize does), because Go would write them as \xNN, which YAML reads as a
+// code point.
+func q(s string) string { return strconv.Quote(strings.ToValidUTF8(s, "\uFFFD")) }

@@ -16,9 +16,10 @@ import (
 // Normalize trims ASCII whitespace and NUL bytes from both ends of s. Drives
 // pad their identity strings (NVMe with spaces, SCSI VPD serials are
 // right-aligned, some firmware pads with NULs). Case is kept: serials are
-// compared exactly.
+// compared exactly. Bytes that are not UTF-8 become U+FFFD, so that a value
+// can be written in a spec file (YAML is UTF-8) and still match.
 func Normalize(s string) string {
-	return strings.Trim(s, " \t\r\n\v\f\x00")
+	return strings.Trim(strings.ToValidUTF8(s, "\uFFFD"), " \t\r\n\v\f\x00")
 }
 
 // DiskIdentity is how an operator (the expected spec, an override) names a disk.
