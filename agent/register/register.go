@@ -7,6 +7,7 @@ import (
 	// Stages: one import per line, kept sorted.
 	_ "github.com/shakedown/shakedown/agent/stage/inventory"
 	_ "github.com/shakedown/shakedown/agent/stage/network"
+	_ "github.com/shakedown/shakedown/agent/stage/reporting"
 	_ "github.com/shakedown/shakedown/agent/stage/specvalidate"
 	_ "github.com/shakedown/shakedown/agent/stage/storage"
 )
