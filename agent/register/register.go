@@ -5,9 +5,13 @@ package register
 
 import (
 	// Stages: one import per line, kept sorted.
+	_ "github.com/shakedown/shakedown/agent/stage/cpustress"
 	_ "github.com/shakedown/shakedown/agent/stage/inventory"
 	_ "github.com/shakedown/shakedown/agent/stage/network"
 	_ "github.com/shakedown/shakedown/agent/stage/reporting"
 	_ "github.com/shakedown/shakedown/agent/stage/specvalidate"
 	_ "github.com/shakedown/shakedown/agent/stage/storage"
+
+	// Services that run beside the stages.
+	_ "github.com/shakedown/shakedown/agent/sidecar"
 )

@@ -14,6 +14,8 @@ package sidecar
 import (
 	"context"
 	"errors"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -236,4 +238,67 @@ func Rows(s *collector.Sensors, now time.Time, dst []stage.Measurement) []stage.
 		dst = append(dst, stage.Measurement{Kind: Kind, Subject: ZoneID(*z), Name: Metric, Value: z.TempC, Unit: Unit, Time: now})
 	}
 	return dst
+}
+
+// Limits are the temperature ceilings a watch is checked against.
+type Limits struct {
+	// MaxC applies to every sensor (threshold max_temp_c).
+	MaxC float64
+	// DiskMaxC applies to disk sensors (hwmon chips nvme, drivetemp; threshold
+	// disk_max_temp_c); 0 means MaxC.
+	DiskMaxC float64
+}
+
+// Violation is one sensor at or above its ceiling.
+type Violation struct {
+	Reading
+	LimitC float64 `json:"limit_c"`
+}
+
+// Implausible bounds: readings outside them are a broken sensor, not heat.
+const (
+	implausibleLowC  = -40
+	implausibleHighC = 200
+)
+
+// Check returns the sensors whose maximum reached their ceiling, and the
+// sensors whose readings are implausible (reported, never judged as heat).
+func Check(maxima map[string]Reading, l Limits) (hot []Violation, implausible []Reading) {
+	for _, r := range maxima {
+		if r.C <= implausibleLowC || r.C >= implausibleHighC {
+			implausible = append(implausible, r)
+			continue
+		}
+		limit := l.MaxC
+		if l.DiskMaxC > 0 && IsDiskSensor(r.Sensor) {
+			limit = l.DiskMaxC
+		}
+		if r.C >= limit {
+			hot = append(hot, Violation{Reading: r, LimitC: limit})
+		}
+	}
+	sort.Slice(implausible, func(i, j int) bool { return implausible[i].Sensor < implausible[j].Sensor })
+	sort.Slice(hot, func(i, j int) bool { return hot[i].Sensor < hot[j].Sensor })
+	return hot, implausible
+}
+
+// Hottest returns the hottest plausible reading.
+func Hottest(maxima map[string]Reading) (Reading, bool) {
+	var best Reading
+	ok := false
+	for _, r := range maxima {
+		if r.C <= implausibleLowC || r.C >= implausibleHighC {
+			continue
+		}
+		if !ok || r.C > best.C || (r.C == best.C && r.Sensor < best.Sensor) {
+			best, ok = r, true
+		}
+	}
+	return best, ok
+}
+
+// IsDiskSensor reports whether a sensor id names a disk's own sensor.
+func IsDiskSensor(id string) bool {
+	chip, _, _ := strings.Cut(id, "/")
+	return chip == "nvme" || chip == "drivetemp"
 }
