@@ -181,6 +181,9 @@ func (d *differ) memory(want *Memory) {
 		exp := float64(*want.Total)
 		dev := (float64(actual) - exp) / math.Max(exp, 1) * 100
 		msg := fmt.Sprintf("%s memory differs by %+.1f%% (tolerance %g%%)", src, dev, want.TolerancePercent)
+		if h := unitHint(*want.Total, actual, want.TolerancePercent/100); h != "" {
+			msg += "; " + h
+		}
 		switch {
 		case dev < -want.TolerancePercent:
 			d.add(RuleMemLess, "memory.total", "", FormatBinary(*want.Total), FormatBinary(actual), msg)
@@ -255,6 +258,21 @@ func findDIMM(ds []collector.DIMM, loc string) (collector.DIMM, bool) {
 		}
 	}
 	return collector.DIMM{}, false
+}
+
+// unitHint explains a size difference that is exactly a decimal/binary unit
+// mix-up (480GiB written for a 480GB disk), or returns "".
+func unitHint(want, actual uint64, tol float64) string {
+	for k := 1; k <= 5; k++ {
+		r := math.Pow(1000.0/1024.0, float64(k))
+		switch {
+		case within(actual, uint64(float64(want)*r), tol) == 0:
+			return "the spec size reads as binary units (GiB, TiB) but the device matches the same number in decimal units: write " + FormatDecimal(actual)
+		case within(actual, uint64(float64(want)/r), tol) == 0:
+			return "the spec size reads as decimal units (GB, TB) but the device matches the same number in binary units: write " + FormatBinary(actual)
+		}
+	}
+	return ""
 }
 
 func within(actual, want uint64, tol float64) int {
@@ -360,9 +378,9 @@ func (d *differ) disk(i int, w Disk, hd collector.Disk) {
 	if w.Size != nil {
 		switch within(hd.SizeBytes, *w.Size, DiskSizeTolerance) {
 		case -1:
-			d.add(RuleDiskSmaller, field+".size", subj, FormatDecimal(*w.Size), FormatDecimal(hd.SizeBytes), "")
+			d.add(RuleDiskSmaller, field+".size", subj, FormatDecimal(*w.Size), FormatDecimal(hd.SizeBytes), unitHint(*w.Size, hd.SizeBytes, DiskSizeTolerance))
 		case 1:
-			d.add(RuleDiskLarger, field+".size", subj, FormatDecimal(*w.Size), FormatDecimal(hd.SizeBytes), "")
+			d.add(RuleDiskLarger, field+".size", subj, FormatDecimal(*w.Size), FormatDecimal(hd.SizeBytes), unitHint(*w.Size, hd.SizeBytes, DiskSizeTolerance))
 		}
 	}
 	if w.Class != "" && w.Class != hd.Class {

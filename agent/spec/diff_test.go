@@ -2,6 +2,7 @@ package spec
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -276,4 +277,61 @@ func TestFormat(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Every committed collector snapshot (a masked /sys, /proc, ... tree of a real
+// machine): collect, capture, check.
+func TestCaptureThenCheckOnSnapshots(t *testing.T) {
+	snaps, _ := filepath.Glob("../../collector/testdata/snapshots/*.tar.gz")
+	if len(snaps) == 0 {
+		t.Skip("no collector snapshots committed")
+	}
+	for _, snap := range snaps {
+		t.Run(filepath.Base(snap), func(t *testing.T) {
+			dir := t.TempDir()
+			if err := collector.UnpackSnapshotFile(snap, dir); err != nil {
+				t.Fatal(err)
+			}
+			inv, err := collector.Collect(context.Background(), collector.Env{Root: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, text := captureSpec(t, inv)
+			if ds := Compare(s, inv); len(ds) != 0 {
+				t.Errorf("capture then check gave %d diffs: %+v\n%s", len(ds), ds, text)
+			}
+			if len(s.Disks) != len(inv.Disks) || len(inv.Disks) == 0 {
+				t.Errorf("captured %d of %d disks", len(s.Disks), len(inv.Disks))
+			}
+		})
+	}
+}
+
+func TestUnitMixUpHint(t *testing.T) {
+	inv := loadInventory(t, "testdata/inventory-r640.json")
+	doc := strings.Replace(strings.Replace(mustRead(t, "testdata/example.yaml"), "size: 480GB", "size: 480GiB", 1),
+		"total: 384GiB", "total: 384GB", 1)
+	s, err := Parse(strings.NewReader(doc), "x.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := Compare(s, inv)
+	if len(ds) != 2 || ds[0].Rule != RuleMemMore || ds[1].Rule != RuleDiskSmaller {
+		t.Fatalf("diffs: %+v", ds)
+	}
+	if !strings.Contains(ds[0].Message, "write 384GiB") || !strings.Contains(ds[1].Message, "write 480.104GB") {
+		t.Errorf("hints missing: %q / %q", ds[0].Message, ds[1].Message)
+	}
+	if h := unitHint(4e12, 3e12, 0.01); h != "" {
+		t.Errorf("hint for a real size difference: %q", h)
+	}
+}
+
+func mustRead(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
