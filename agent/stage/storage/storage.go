@@ -57,7 +57,7 @@ func (*Stage) Params() []stage.Param {
 		{Name: ParamBudget, Kind: stage.KindSize, Default: "8GiB", ByProfile: map[string]string{"quick": "2GiB", "safe": "2GiB"},
 			Help: "bytes badblocks tests per disk when surface is bounded, split into surface_segments ranges from start to end"},
 		{Name: ParamSegments, Kind: stage.KindInt, Default: "8", Help: "number of ranges a bounded surface test is spread over"},
-		{Name: ParamIOSize, Kind: stage.KindSize, Default: "4MiB",
+		{Name: ParamIOSize, Kind: stage.KindSize, Default: "16MiB",
 			Help: "bytes per badblocks I/O (-c = this / block size); larger is faster, up to the device's max transfer"},
 		{Name: ParamFioTime, Kind: stage.KindDuration, Default: "60s", ByProfile: map[string]string{"quick": "20s", "safe": "20s"},
 			Help: "fio runtime per disk"},

@@ -260,8 +260,8 @@ func TestStagePassesCleanDisks(t *testing.T) {
 		t.Fatalf("badblocks calls = %v, want one full pass per test disk", bb)
 	}
 	for _, c := range bb {
-		if !strings.HasPrefix(c, "-svwf -b 4096 -c 1024 -o ") || !strings.HasSuffix(c, " 16777215 0") {
-			t.Errorf("badblocks args = %q, want -svwf -b 4096 -c 1024 over blocks 0..16777215", c)
+		if !strings.HasPrefix(c, "-svwf -b 4096 -c 4096 -o ") || !strings.HasSuffix(c, " 16777215 0") {
+			t.Errorf("badblocks args = %q, want -svwf -b 4096 -c 4096 over blocks 0..16777215", c)
 		}
 		if !strings.Contains(c, "/proc/1/fd/") {
 			t.Errorf("badblocks must open the verified handle, got %q", c)
