@@ -213,6 +213,23 @@ func TestLoopStageGatesWriteNothing(t *testing.T) {
 		}
 		a.unchanged(t)
 	})
+	t.Run("a mounted disk (the live medium) is never a candidate, even overridden", func(t *testing.T) {
+		// The kernel here has no iso9660 driver, so the live medium is an
+		// ext4 stick; the hybrid ISO itself is a wipe-probe fixture.
+		testutil.RequireTools(t, "mount", "umount")
+		dir := t.TempDir()
+		i := makeImg(t, dir, "live.img", 32<<20, true)
+		mnt := t.TempDir()
+		diskfixture.Run(t, nil, "mount", "-o", "ro", i.dev, mnt)
+		defer diskfixture.Run(t, nil, "umount", mnt)
+		env, _ := loopEnv(t, "full", loopSpec(i.file))
+		env.Overrides = []stage.Override{{Target: "serial:LOOP/FIXTURE/live.img", Who: "test", Reason: "even with an override"}}
+		res, err := (&Stage{Enum: &loopEnum{devs: []string{i.dev}}}).Run(context.Background(), env)
+		if err != nil || res.Status != stage.Fail || !strings.Contains(res.Message, "holds the running system") {
+			t.Fatalf("got %s, %v: %s", res.Status, err, res.Message)
+		}
+		i.unchanged(t)
+	})
 	t.Run("safe profile reads only", func(t *testing.T) {
 		dir := t.TempDir()
 		a := makeImg(t, dir, "safeA.img", 64<<20, false)

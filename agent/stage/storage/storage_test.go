@@ -429,6 +429,20 @@ func TestStageAllowlistGates(t *testing.T) {
 	}
 }
 
+func TestStageMatchesPaddedSerials(t *testing.T) {
+	f := newFake(disk("nvme0n1", "259:0", "  S1PADDED  \x00\x00", "nvme", 64*gb))
+	f.cands[0].Disk.Vendor, f.cands[0].Disk.Model = " ATA", "TESTDISK   "
+	sp := &spec.Spec{Version: 1, Disks: []spec.Disk{wantDisk("S1PADDED", spec.RoleTest)}}
+	s := newSetup(t, "full", sp, f, nil, "randrw-ok.json")
+	res, err := s.st.Run(context.Background(), s.env)
+	if err != nil || res.Status != stage.Pass || len(s.calls("badblocks")) != 1 {
+		t.Fatalf("space/NUL-padded identity did not match: %s, %v: %s", res.Status, err, res.Message)
+	}
+	if _, ok := res.Summary["disks"].(map[string]any)["serial:ATA/TESTDISK/S1PADDED"]; !ok {
+		t.Errorf("summary not keyed by the normalised identity: %v", res.Summary)
+	}
+}
+
 func TestStageSafeProfileNeverWrites(t *testing.T) {
 	f, sp := twoDisks()
 	s := newSetup(t, "safe", sp, f, nil, "randread-ok.json")
