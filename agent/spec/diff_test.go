@@ -21,9 +21,14 @@ func loadInventory(t *testing.T, path string) *collector.Inventory {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return decodeInventory(t, data)
+}
+
+func decodeInventory(t testing.TB, data []byte) *collector.Inventory {
+	t.Helper()
 	var inv collector.Inventory
 	if err := json.Unmarshal(data, &inv); err != nil {
-		t.Fatalf("decode %s: %v", path, err)
+		t.Fatalf("decode inventory: %v", err)
 	}
 	return &inv
 }
