@@ -188,7 +188,11 @@ disks:
 			e.line("  - pci: %s", q(pci))
 		}
 		if n.SpeedMbps != nil && *n.SpeedMbps > 0 {
-			e.line("    min_speed_mbps: %d   # negotiated at capture", *n.SpeedMbps)
+			if n.MaxSpeedMbps != nil && *n.MaxSpeedMbps > *n.SpeedMbps {
+				e.line("    min_speed_mbps: %d   # negotiated at capture; the port can do %d: check the cable/switch", *n.SpeedMbps, *n.MaxSpeedMbps)
+			} else {
+				e.line("    min_speed_mbps: %d   # negotiated at capture", *n.SpeedMbps)
+			}
 		}
 		if n.Driver != "" {
 			e.line("    driver: %s", q(n.Driver))
@@ -247,7 +251,7 @@ func orUnknown(s string) string {
 
 func removable(d collector.Disk) string {
 	if d.Removable {
-		return ", removable"
+		return ", removable: delete this entry unless the device stays in the host"
 	}
 	return ""
 }

@@ -209,8 +209,13 @@ func (d *differ) memory(want *Memory) {
 	}
 	for i, sl := range want.Slots {
 		field := fmt.Sprintf("memory.slots[%d]", i)
-		dimm, ok := findDIMM(have.DIMMs, sl.Locator)
-		if !ok {
+		dimm, n := findDIMM(have.DIMMs, sl.Locator)
+		if n > 1 {
+			d.add(RuleSlotAmbiguous, field, sl.Locator, "one DIMM", fmt.Sprintf("%d DIMMs", n),
+				"several DIMMs have this locator: write BANK/LOCATOR as `spec capture` does")
+			continue
+		}
+		if n == 0 {
 			d.add(RuleSlotEmpty, field, sl.Locator, "populated", "empty", "")
 			continue
 		}
@@ -249,15 +254,18 @@ func dimmSpeed(m collector.DIMM) *int {
 	return nil
 }
 
-// SlotName is how a spec names a DIMM's slot: the locator, or
-// "BANK/LOCATOR" when the locator alone is ambiguous.
-func findDIMM(ds []collector.DIMM, loc string) (collector.DIMM, bool) {
+// findDIMM finds the DIMM a spec slot names: by locator, or by
+// "BANK/LOCATOR". It returns how many DIMMs matched; only 1 is usable.
+func findDIMM(ds []collector.DIMM, loc string) (collector.DIMM, int) {
+	var found collector.DIMM
+	n := 0
 	for _, m := range ds {
 		if sameText(m.Locator, loc) || (m.BankLocator != "" && sameText(Normalize(m.BankLocator)+"/"+Normalize(m.Locator), loc)) {
-			return m, true
+			found = m
+			n++
 		}
 	}
-	return collector.DIMM{}, false
+	return found, n
 }
 
 // unitHint explains a size difference that is exactly a decimal/binary unit

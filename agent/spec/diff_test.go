@@ -168,6 +168,9 @@ func TestMutations(t *testing.T) {
 			[]ruleClass2{{RuleSystemSerial, stage.Warning}}},
 		{"other product", func(inv *collector.Inventory) { inv.System.Product = "PowerEdge R740" },
 			[]ruleClass2{{RuleSystemIdentity, stage.Critical}}},
+		{"ambiguous slot locator", func(inv *collector.Inventory) {
+			inv.Memory.DIMMs[5].Locator = "A1" // two DIMMs now claim A1
+		}, []ruleClass2{{RuleSlotAmbiguous, stage.Critical}, {RuleSlotEmpty, stage.Critical}}},
 		{"new NIC card", func(inv *collector.Inventory) {
 			inv.NICs = append(inv.NICs, collector.NIC{Name: "ens1f0", MAC: "b4:96:91:00:00:01", PCIAddress: "0000:5e:00.0"})
 		}, []ruleClass2{{RuleNICUnexpected, stage.Warning}}},

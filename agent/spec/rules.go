@@ -25,6 +25,7 @@ const (
 	RuleDIMMFewer      = "memory.dimms.fewer"
 	RuleDIMMMore       = "memory.dimms.more"
 	RuleSlotEmpty      = "memory.slot.empty"
+	RuleSlotAmbiguous  = "memory.slot.ambiguous"
 	RuleSlotSmaller    = "memory.slot.size.smaller"
 	RuleSlotLarger     = "memory.slot.size.larger"
 	RuleSlotSlower     = "memory.slot.speed.slower"
@@ -64,6 +65,7 @@ var Rules = []Rule{
 	{RuleDIMMFewer, stage.Critical, "fewer DIMMs than expected"},
 	{RuleDIMMMore, stage.Warning, "more DIMMs than expected"},
 	{RuleSlotEmpty, stage.Critical, "a slot the spec lists is empty"},
+	{RuleSlotAmbiguous, stage.Critical, "a slot's locator names several DIMMs, so the slot cannot be checked (write BANK/LOCATOR)"},
 	{RuleSlotSmaller, stage.Critical, "a DIMM is smaller than the spec says"},
 	{RuleSlotLarger, stage.Warning, "a DIMM is larger than the spec says"},
 	{RuleSlotSlower, stage.Warning, "a DIMM's speed is below the spec"},
