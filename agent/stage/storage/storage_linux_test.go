@@ -275,3 +275,34 @@ func TestLoopStageDeviceLostMidRun(t *testing.T) {
 	}
 	fmt.Fprintln(os.Stderr, "device lost verdict:", res.Message)
 }
+
+// The production enumerator and boot finder on the live root (read-only):
+// every enumerated disk has a dev_t and a /dev path, and the disk holding
+// the root filesystem, when the root is on a listed disk, is a boot disk.
+func TestLiveEnumeratorAndBootFinder(t *testing.T) {
+	env := collector.Env{Root: "/", Log: slog.New(slog.DiscardHandler)}
+	cands, err := sysfsEnumerator{env: env}.Disks(context.Background())
+	if err != nil {
+		t.Skipf("no disks probe data here: %v", err)
+	}
+	boot, err := mountBoot{env: env}.BootDisks(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rootDev string
+	var st unix.Stat_t
+	if err := unix.Stat("/", &st); err == nil {
+		rootDev = wholeDisk(env, fmt.Sprintf("%d:%d", unix.Major(uint64(st.Dev)), unix.Minor(uint64(st.Dev))))
+	}
+	for _, c := range cands {
+		if c.Disk.DevT == "" || c.Path != env.Dev(c.Disk.Name) {
+			t.Errorf("candidate %+v: want a dev_t and path %s", c, env.Dev(c.Disk.Name))
+		}
+		if c.Disk.DevT == rootDev {
+			if _, ok := boot[rootDev]; !ok {
+				t.Errorf("disk %s holds / but is not a boot disk: %v", c.Disk.Name, boot)
+			}
+		}
+		t.Logf("disk %s %s identity %s boot=%v", c.Disk.Name, c.Disk.DevT, spec.IdentityOf(c.Disk), boot[c.Disk.DevT] != "")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/shakedown/shakedown/agent/event"
 	"github.com/shakedown/shakedown/agent/spec"
@@ -539,5 +540,25 @@ func TestStageNoSpecIsAnError(t *testing.T) {
 	_, err := st.Run(context.Background(), &stage.Env{Sink: &fakeSink{facts: map[string][]byte{}}})
 	if err == nil {
 		t.Fatal("want an error: without a spec nothing may be written")
+	}
+}
+
+// One worker per disk: with two disks whose badblocks takes 300 ms each, the
+// stage takes about 300 ms, not 600.
+func TestStageTestsDisksInParallel(t *testing.T) {
+	f, sp := twoDisks()
+	s := newSetup(t, "full", sp, f, nil, "randrw-ok.json")
+	inner := s.tools.Rules[0].Func
+	s.tools.Rules[0].Func = func(ctx context.Context, c tool.Cmd) (tool.Output, error) {
+		time.Sleep(300 * time.Millisecond)
+		return inner(ctx, c)
+	}
+	t0 := time.Now()
+	res, err := s.st.Run(context.Background(), s.env)
+	if err != nil || res.Status != stage.Pass {
+		t.Fatalf("got %s, %v: %s", res.Status, err, res.Message)
+	}
+	if d := time.Since(t0); d >= 550*time.Millisecond {
+		t.Errorf("two disks took %s: not tested in parallel", d)
 	}
 }
