@@ -193,7 +193,8 @@ func diskTransport(env Env, name string, ud udevIdentity) string {
 	switch {
 	case strings.Contains(p, "/usb") || ud.Bus == "usb":
 		return "usb"
-	case strings.Contains(p, "/virtio"):
+	case strings.Contains(p, "/virtio") && !strings.Contains(p, "/host"):
+		// virtio-blk; a virtio-scsi disk (…/virtio0/host6/target6:0:0/…) is SCSI.
 		return "virtio"
 	case strings.Contains(p, "/ata") || ud.Bus == "ata" || strings.Contains(ud.Path, "-ata-"):
 		return "sata"

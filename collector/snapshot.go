@@ -26,6 +26,11 @@ type SnapshotOptions struct {
 	MaskKey string
 	// Extra are more glob patterns (absolute-style, under Root) to capture.
 	Extra []string
+	// SMART also runs `smartctl -j -x /dev/NAME` for every disk the inventory
+	// found (live root only) and records the outputs with the other tool runs,
+	// so SmartctlReader can be replayed from the snapshot. Off by default:
+	// smartctl -x on a failing drive can take minutes.
+	SMART bool
 }
 
 // SnapshotStats says what a snapshot holds.
@@ -55,6 +60,11 @@ func Snapshot(ctx context.Context, env Env, w io.Writer, opt SnapshotOptions) (S
 	inv, err := Collect(ctx, penv)
 	if err != nil {
 		return st, fmt.Errorf("snapshot: %w", err)
+	}
+	if opt.SMART && env.IsLiveRoot() && env.Tools != nil {
+		if err := recordSmartctl(ctx, env, rec, inv.Disks); err != nil {
+			return st, fmt.Errorf("snapshot: %w", err)
+		}
 	}
 	c := newCapture(env.root())
 	specs := append([]string{}, snapshotBaseFiles...)
@@ -103,6 +113,14 @@ func Snapshot(ctx context.Context, env Env, w io.Writer, opt SnapshotOptions) (S
 		c.files["/"+SnapshotDir+"/tools.json"] = append(b, '\n')
 		st.ToolRuns = len(recs)
 	}
+	// The inventory as read while capturing, for people reading the archive
+	// (probes never read it back; the tests compare against it).
+	shown := *inv
+	if opt.Mask && shown.Hostname != "" {
+		shown.Hostname = "masked-host"
+	}
+	invJSON, _ := json.MarshalIndent(&shown, "", "  ")
+	c.files["/"+SnapshotDir+"/inventory.json"] = append(invJSON, '\n')
 	if opt.Mask {
 		m := newMasker(inv, opt.MaskKey, c.files["/sys/firmware/dmi/tables/DMI"])
 		st.Masked = m.apply(c.files)
@@ -119,6 +137,26 @@ func Snapshot(ctx context.Context, env Env, w io.Writer, opt SnapshotOptions) (S
 	st.Bytes = n
 	st.Files, st.Links, st.Dirs = len(c.files), len(c.links), len(c.dirs)
 	return st, err
+}
+
+// recordSmartctl runs `smartctl -j -x /dev/NAME` for each disk through rec,
+// which keeps the output (any exit status: the bits are data). A disk smartctl
+// cannot read (virtio-blk) is recorded with its exit status like the others.
+func recordSmartctl(ctx context.Context, env Env, rec *recorder, disks []Disk) error {
+	if _, err := rec.LookPath("smartctl"); err != nil {
+		env.Logger().Warn("smartctl not installed: snapshot has no SMART data", "tool", "smartctl", "err", err)
+		return nil
+	}
+	sc := &SmartctlReader{Tools: rec, Log: env.Logger()}
+	for _, d := range disks {
+		if _, err := sc.run(ctx, "-j", "-x", env.Dev(d.Name)); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			env.Logger().Warn("smartctl run not recorded", "tool", "smartctl", "device", d.Name, "err", err)
+		}
+	}
+	return nil
 }
 
 type capture struct {

@@ -19,14 +19,16 @@ func init() {
 }
 
 func runSnapshot(ctx context.Context, s IO, args []string) error {
-	fs := NewFlagSet(s, "snapshot", "OUT.tar.gz [--mask] [--mask-key KEY]",
+	fs := NewFlagSet(s, "snapshot", "OUT.tar.gz [--mask] [--mask-key KEY] [--smart]",
 		"Captures exactly the files the collector probes read (sysfs, procfs, the SMBIOS table, udev\n"+
 			"data) and the outputs of the tools they ran (ethtool, nvidia-smi) into OUT.tar.gz, which\n"+
 			"`inventory --root OUT.tar.gz` and the tests read as a root. --mask replaces serials, UUIDs,\n"+
-			"WWNs and MACs with stable fakes of the same shape so the file can be committed.")
+			"WWNs and MACs with stable fakes of the same shape so the file can be committed.\n"+
+			"--smart also records `smartctl -j -x` for every disk, replayable from the snapshot.")
 	mask := fs.Bool("mask", false, "replace serials, UUIDs, WWNs, MACs and the host name with stable fakes")
 	maskKey := fs.String("mask-key", "", "key for the fakes (default: derived from the host identity)")
 	root := fs.String("root", "/", "filesystem root to capture (default: the live system)")
+	smart := fs.Bool("smart", false, "also record smartctl -j -x of every disk (live system only; slow on a failing drive)")
 	// Flags may follow the output path.
 	if err := Parse(fs, args); err != nil {
 		return err
@@ -49,7 +51,7 @@ func runSnapshot(ctx context.Context, s IO, args []string) error {
 	if err != nil {
 		return fmt.Errorf("create snapshot: %w", err)
 	}
-	st, err := collector.Snapshot(ctx, env, f, collector.SnapshotOptions{Mask: *mask, MaskKey: *maskKey})
+	st, err := collector.Snapshot(ctx, env, f, collector.SnapshotOptions{Mask: *mask, MaskKey: *maskKey, SMART: *smart})
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
