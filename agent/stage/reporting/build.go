@@ -119,6 +119,11 @@ func Build(ctx context.Context, j Journal, runID string, opt BuildOptions) (*rep
 		}
 	}
 	rep.Verdict = report.Decide(rep.Run, rep.Stages, rep.Actions)
+	if rep.Verdict.Final && rep.Run.Result == "" {
+		// Written by the Reporting stage: the engine records this result
+		// when the run moves to Completed right after.
+		rep.Run.Result = rep.Verdict.Result
+	}
 	return rep, nil
 }
 
