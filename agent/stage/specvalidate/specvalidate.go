@@ -81,13 +81,14 @@ func (Stage) Run(ctx context.Context, env *stage.Env) (stage.Result, error) {
 	}
 	raw, err := readSpec(path)
 	if errors.Is(err, fs.ErrNotExist) || path == "" {
-		where := path
-		if where == "" {
-			where = "<spec_dir>/" + host + ".yaml"
+		msg := fmt.Sprintf("no expected spec for host %s; capture one with `shakedown-agent spec capture > %s`", host, path)
+		if path == "" {
+			msg = fmt.Sprintf("no expected spec for host %s; capture one with `shakedown-agent spec capture > %s.yaml` "+
+				"and set stages.specvalidate.spec to it (or spec_dir to its directory)", host, host)
 		}
 		return stage.Result{
 			Status: stage.Fail, Reason: ReasonNoSpec,
-			Message: fmt.Sprintf("no expected spec for host %s; capture one with `shakedown-agent spec capture > %s`", host, where),
+			Message: msg,
 			Summary: map[string]any{"host": host, "spec": path},
 		}, nil
 	}
