@@ -367,8 +367,12 @@ func (p *parser) integer(n *yaml.Node, path string, lo, hi int) (*int, bool) {
 		return nil, false
 	}
 	i, err := strconv.Atoi(v)
-	if err != nil || i < lo || i > hi {
-		p.err(n, path, "%q is out of range; %s", clip(v), hint)
+	if err != nil {
+		p.err(n, path, "%q is not a plain decimal number; %s", clip(v), hint)
+		return nil, false
+	}
+	if i < lo || i > hi {
+		p.err(n, path, "%d is out of range; %s", i, hint)
 		return nil, false
 	}
 	return &i, true

@@ -102,6 +102,8 @@ func TestParseRejects(t *testing.T) {
 		{"quoted number", repl("cores: 4", `cores: "4"`), "4:10", "write the number without quotes"},
 		{"word for number", repl("cores: 4", "cores: four"), "4:10", `found "four", expected a whole number`},
 		{"negative count", repl("cores: 4", "cores: -4"), "4:10", "out of range"},
+		{"hex count", repl("cores: 4", "cores: 0x4"), "4:10", `"0x4" is not a plain decimal number`},
+		{"huge count", repl("cores: 4", "cores: 99999999999999999999"), "4:10", "expected a whole number"},
 		{"float count", repl("cores: 4", "cores: 4.5"), "4:10", "expected a whole number"},
 		{"null serial", repl("  - wwn: 0x5000c500a1b2c3d4\n", "  - vendor: ATA\n    model: M\n    serial:\n"), "10:12", "disks[0].serial: empty (null), expected a value"},
 		{"empty quoted serial", repl("  - wwn: 0x5000c500a1b2c3d4\n", "  - vendor: ATA\n    model: M\n    serial: \"\"\n"), "10:13", "disks[0].serial: empty value"},
