@@ -93,13 +93,16 @@ func embeddedPCIIDsText() ([]byte, error) {
 	return embeddedText, embeddedErr
 }
 
-// loadPCIDB builds a pcidb.DB holding every class and only the vendors in
-// want (lower-case 4-hex IDs; nil means all). Parsing all of pci.ids takes
-// 5-10 ms of CPU; cutting out the few vendor blocks a host needs first (one
-// SIMD search each) makes it well under a millisecond, which is what keeps
-// `inventory` fast. pcidb itself only loads from a path, so the database is
-// built here and handed to ghw with ghw.WithPCIDB.
-func loadPCIDB(env Env, want map[string]bool) (*pcidb.PCIDB, string, error) {
+// loadPCIDB builds a pcidb.DB holding every class and, of the vendors, only
+// what want names: vendor ID -> device IDs (lower-case hex; an empty device
+// set keeps just the vendor's name, for subsystem vendors). nil means all.
+// Parsing all of pci.ids takes 5-10 ms of CPU, and Intel's block alone is a
+// quarter of the file; cutting out the few vendor blocks and device lines a
+// host needs first (one SIMD search per vendor) keeps it around a
+// millisecond, which is what keeps `inventory` fast. pcidb itself only loads
+// from a path, so the database is built here and handed to ghw with
+// ghw.WithPCIDB.
+func loadPCIDB(env Env, want map[string]map[string]bool) (*pcidb.PCIDB, string, error) {
 	if want != nil && len(want) == 0 {
 		// No PCI functions: nothing to name.
 		return &pcidb.PCIDB{Classes: map[string]*pcidb.Class{}, Vendors: map[string]*pcidb.Vendor{}, Products: map[string]*pcidb.Product{}}, "none", nil
@@ -118,29 +121,42 @@ func loadPCIDB(env Env, want map[string]bool) (*pcidb.PCIDB, string, error) {
 	return db, src, nil
 }
 
-// filterPCIIDs returns the blocks of the wanted vendors (the vendor line and
-// the tab-indented lines under it) followed by the class section.
-func filterPCIIDs(data []byte, want map[string]bool) []byte {
+// filterPCIIDs returns, for each wanted vendor, its vendor line and the
+// lines of the wanted devices with their subsystem lines, followed by the
+// class section.
+func filterPCIIDs(data []byte, want map[string]map[string]bool) []byte {
 	var out []byte
-	for id := range want {
+	for id, devs := range want {
 		i := bytes.Index(data, []byte("\n"+id+"  "))
 		if i < 0 {
 			continue
 		}
-		start := i + 1
-		end := len(data)
-		if nl := bytes.IndexByte(data[start:], '\n'); nl >= 0 {
-			end = start + nl + 1
-		}
-		for end < len(data) && (data[end] == '\t' || data[end] == '#') {
-			nl := bytes.IndexByte(data[end:], '\n')
-			if nl < 0 {
-				end = len(data)
-				break
+		pos := i + 1
+		keep := false
+		for first := true; pos < len(data); first = false {
+			end := len(data)
+			if nl := bytes.IndexByte(data[pos:], '\n'); nl >= 0 {
+				end = pos + nl + 1
 			}
-			end += nl + 1
+			line := data[pos:end]
+			switch {
+			case first:
+				out = append(out, line...)
+			case line[0] == '#':
+			case line[0] != '\t':
+				end = len(data) // next vendor: this block is done
+			case len(line) > 1 && line[1] == '\t':
+				if keep {
+					out = append(out, line...)
+				}
+			default:
+				keep = len(line) >= 5 && devs[strings.ToLower(string(line[1:5]))]
+				if keep {
+					out = append(out, line...)
+				}
+			}
+			pos = end
 		}
-		out = append(out, data[start:end]...)
 		if len(out) > 0 && out[len(out)-1] != '\n' {
 			out = append(out, '\n')
 		}
@@ -281,23 +297,35 @@ func isHex(b []byte) bool {
 	return true
 }
 
-// pciVendorsPresent lists the vendor and subsystem-vendor IDs of the PCI
-// functions under <root>/sys/bus/pci/devices (lower-case, no 0x).
-func pciVendorsPresent(env Env) map[string]bool {
-	want := map[string]bool{}
+// pciIDsPresent lists the vendor -> device IDs of the PCI functions under
+// <root>/sys/bus/pci/devices (lower-case, no 0x), subsystem vendors included
+// (with their subsystem device IDs, which is harmless), from the vendor and
+// device files and from modalias, which is what ghw names devices by.
+func pciIDsPresent(env Env) map[string]map[string]bool {
+	want := map[string]map[string]bool{}
+	add := func(v, d string) {
+		if len(v) != 4 {
+			return
+		}
+		if want[v] == nil {
+			want[v] = map[string]bool{}
+		}
+		if len(d) == 4 {
+			want[v][d] = true
+		}
+	}
+	id := func(dir, f string) string {
+		return strings.TrimPrefix(strings.ToLower(readString(filepath.Join(dir, f))), "0x")
+	}
 	ents, _ := os.ReadDir(env.Sys("bus", "pci", "devices"))
 	for _, e := range ents {
 		dir := env.Sys("bus", "pci", "devices", e.Name())
-		for _, f := range []string{"vendor", "subsystem_vendor"} {
-			if v := strings.TrimPrefix(strings.ToLower(readString(filepath.Join(dir, f))), "0x"); len(v) == 4 {
-				want[v] = true
-			}
-		}
-		// ghw names devices from modalias: take its vendor IDs too
-		// ("pci:v000010DEd...sv000010DEsd...").
-		if m := strings.ToLower(readString(filepath.Join(dir, "modalias"))); len(m) >= 32 && strings.HasPrefix(m, "pci:v") {
-			want[m[9:13]] = true
-			want[m[28:32]] = true
+		add(id(dir, "vendor"), id(dir, "device"))
+		add(id(dir, "subsystem_vendor"), "")
+		// "pci:v000010DEd00002330sv000010DEsd000016C1bc03sc02i00"
+		if m := strings.ToLower(readString(filepath.Join(dir, "modalias"))); len(m) >= 42 && strings.HasPrefix(m, "pci:v") {
+			add(m[9:13], m[18:22])
+			add(m[28:32], "")
 		}
 	}
 	return want
