@@ -664,6 +664,18 @@ func SmartText(ctx context.Context, env Env, dev string, rep *SmartReport) (text
 	return b.Bytes(), "rendered", nil
 }
 
+// ErrSelfTestUnsupported means the drive (or the installed smartctl) cannot
+// run a self-test: the SMART stage skips the self-test, it is not a verdict.
+var ErrSelfTestUnsupported = errors.New("self-test not supported")
+
+// smartctlAtLeast compares smartctl's [major, minor] version.
+func smartctlAtLeast(v []int, major, minor int) bool {
+	if len(v) < 2 {
+		return false
+	}
+	return v[0] > major || (v[0] == major && v[1] >= minor)
+}
+
 // SelfTestKind is a self-test to start.
 type SelfTestKind string
 
@@ -686,15 +698,25 @@ func StartSelfTest(ctx context.Context, env Env, dev string, kind SelfTestKind) 
 		return fmt.Errorf("start %s self-test on %s: %w", kind, path, err)
 	}
 	exit := SmartctlExit(out.ExitCode)
+	var doc smartctlDoc
+	_ = json.Unmarshal(out.Stdout, &doc)
+	var msgs []string
+	for _, m := range doc.Smartctl.Messages {
+		msgs = append(msgs, m.String)
+	}
 	if exit.Unreadable() || exit.Has(SmartctlCommandFailed) || out.ExitCode < 0 {
-		var doc smartctlDoc
-		_ = json.Unmarshal(out.Stdout, &doc)
-		var msgs []string
-		for _, m := range doc.Smartctl.Messages {
-			msgs = append(msgs, m.String)
-		}
 		return fmt.Errorf("start %s self-test on %s: smartctl exit %d (%s): %s: %w", kind, path, out.ExitCode,
 			strings.Join(exit.Describe(), "; "), strings.Join(msgs, "; "), ErrSmartUnreadable)
+	}
+	joined := strings.ToLower(strings.Join(msgs, "; ") + string(out.Stderr))
+	if strings.Contains(joined, "not supported") {
+		return fmt.Errorf("start %s self-test on %s: %s: %w", kind, path, strings.Join(msgs, "; "), ErrSelfTestUnsupported)
+	}
+	// smartctl before 7.4 exits 0 on `-t` for NVMe without sending Device
+	// Self-test (seen with 7.3 on QEMU's NVMe): nothing would ever run.
+	if strings.EqualFold(doc.Device.Protocol, "NVMe") && !smartctlAtLeast(doc.Smartctl.Version, 7, 4) {
+		return fmt.Errorf("start %s self-test on %s: smartctl %v cannot run NVMe self-tests (needs 7.4): %w",
+			kind, path, doc.Smartctl.Version, ErrSelfTestUnsupported)
 	}
 	sc.logger().Info("self-test started", "probe", "smart", "device", path, "kind", string(kind))
 	return nil

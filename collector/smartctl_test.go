@@ -418,12 +418,45 @@ func TestSelfTestProgressAndWait(t *testing.T) {
 	if err := StartSelfTest(ctx, Env{Tools: refused}, "sda", SelfTestShort); !errors.Is(err, ErrSmartUnreadable) || !strings.Contains(err.Error(), "Input/output error") {
 		t.Errorf("refused start: %v", err)
 	}
+	// smartctl 7.3 exits 0 on -t for NVMe without running anything.
+	nvme73 := (&tool.Fake{}).Add(tool.Rule{Tool: "smartctl", Match: tool.ArgsContain("-t", "short"),
+		Stdout: `{"json_format_version":[1,0],"smartctl":{"version":[7,3],"exit_status":0},"device":{"name":"/dev/nvme0n1","type":"nvme","protocol":"NVMe"}}`})
+	if err := StartSelfTest(ctx, Env{Tools: nvme73}, "nvme0n1", SelfTestShort); !errors.Is(err, ErrSelfTestUnsupported) {
+		t.Errorf("nvme with smartctl 7.3: %v", err)
+	}
+	nvme74 := (&tool.Fake{}).Add(tool.Rule{Tool: "smartctl", Match: tool.ArgsContain("-t", "short"),
+		Stdout: `{"json_format_version":[1,0],"smartctl":{"version":[7,4],"exit_status":0},"device":{"name":"/dev/nvme0n1","type":"nvme","protocol":"NVMe"}}`})
+	if err := StartSelfTest(ctx, Env{Tools: nvme74}, "nvme0n1", SelfTestShort); err != nil {
+		t.Errorf("nvme with smartctl 7.4: %v", err)
+	}
+	unsupported := (&tool.Fake{}).Add(tool.Rule{Tool: "smartctl", Match: tool.ArgsContain("-t", "short"),
+		Stdout: `{"json_format_version":[1,0],"smartctl":{"version":[7,4],"exit_status":0,"messages":[{"string":"Self-tests not supported","severity":"error"}]},"device":{"protocol":"NVMe"}}`})
+	if err := StartSelfTest(ctx, Env{Tools: unsupported}, "nvme0n1", SelfTestShort); !errors.Is(err, ErrSelfTestUnsupported) {
+		t.Errorf("not supported: %v", err)
+	}
 	// WaitSelfTest stops with its context.
 	forever := (&tool.Fake{}).Add(tool.Rule{Tool: "smartctl", Stdout: ataSelfTestRunning})
 	cctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer cancel()
 	if _, err := WaitSelfTest(cctx, Env{Tools: forever}, "sda", 5*time.Millisecond, nil); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("cancelled wait: %v", err)
+	}
+}
+
+// Real `smartctl -j -c -l selftest` outputs from QEMU's SATA disk before and
+// after a short self-test (which QEMU completes at once), and from its NVMe
+// controller, which has no self-test support (empty output, exit 0).
+func TestSelfTestProgressQEMU(t *testing.T) {
+	before, err := parseSelfTestProgress(smartctlFixture(t, "qemu-sata-selftest-c-l-before.json"), 0)
+	if err != nil || before.InProgress || len(before.Entries) != 0 {
+		t.Errorf("before: %v %+v", err, before)
+	}
+	after, err := parseSelfTestProgress(smartctlFixture(t, "qemu-sata-selftest-c-l-after-short.json"), 0)
+	if err != nil || after.InProgress || len(after.Entries) != 1 || after.Entries[0].Type != "Short offline" || after.Entries[0].Result != "passed" || u64(after.Entries[0].PowerOnHours) != uint64(4660) {
+		t.Errorf("after: %v %+v", err, after)
+	}
+	if _, err := parseSelfTestProgress(smartctlFixture(t, "qemu-nvme-selftest-c-l-unsupported.json"), 0); !errors.Is(err, ErrSmartUnreadable) {
+		t.Errorf("nvme without self-test: %v", err)
 	}
 }
 
