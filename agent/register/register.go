@@ -6,6 +6,7 @@ package register
 import (
 	// Stages: one import per line, kept sorted.
 	_ "github.com/shakedown/shakedown/agent/stage/cpustress"
+	_ "github.com/shakedown/shakedown/agent/stage/gpu"
 	_ "github.com/shakedown/shakedown/agent/stage/inventory"
 	_ "github.com/shakedown/shakedown/agent/stage/network"
 	_ "github.com/shakedown/shakedown/agent/stage/reporting"
