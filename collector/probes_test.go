@@ -2,9 +2,13 @@ package collector
 
 import (
 	"context"
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/shakedown/shakedown/collector/tool"
 )
 
 // buildDisks lays out an NVMe namespace, a SATA SSD behind AHCI, a virtio
@@ -275,4 +279,30 @@ func probesNamed(t *testing.T, names ...string) []Probe {
 		}
 	}
 	return out
+}
+
+// TestHungToolCostsOnlyItsValue: a tool run that never ends is cut by its
+// timeout and the probe keeps everything sysfs gave.
+func TestHungToolCostsOnlyItsValue(t *testing.T) {
+	old := toolTimeouts["ethtool"]
+	toolTimeouts["ethtool"] = 50 * time.Millisecond
+	t.Cleanup(func() { toolTimeouts["ethtool"] = old })
+	fake := &tool.Fake{}
+	fake.Add(tool.Rule{Tool: "ethtool", Func: func(ctx context.Context, c tool.Cmd) (tool.Output, error) {
+		if c.Timeout <= 0 {
+			t.Errorf("ethtool run without a timeout: %+v", c)
+			return tool.Output{}, errors.New("no timeout")
+		}
+		ctx, cancel := context.WithTimeout(ctx, c.Timeout)
+		defer cancel()
+		<-ctx.Done()
+		return tool.Output{ExitCode: -1, Signal: "killed"}, ctx.Err()
+	}})
+	n := readNIC(context.Background(), buildNIC(t).env(), "enp1s0f0", fake)
+	if n.SpeedMbps == nil || *n.SpeedMbps != 1000 || n.Driver != "ixgbe" || n.MaxSpeedMbps != nil || n.Firmware != "" {
+		t.Errorf("NIC after hung ethtool = %+v", n)
+	}
+	if len(fake.Calls) != 2 {
+		t.Errorf("ethtool calls = %d, want 2 (-P is skipped: addr_assign_type says permanent)", len(fake.Calls))
+	}
 }

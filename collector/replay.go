@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/shakedown/shakedown/collector/tool"
 )
@@ -139,12 +140,21 @@ func (r *recorder) Run(ctx context.Context, c tool.Cmd) (tool.Output, error) {
 	return out, err
 }
 
+// toolTimeouts bound each host tool run, so a wedged device (nvidia-smi on a
+// GPU that fell off the bus can hang for minutes) costs that one value, not
+// the whole inventory.
+var toolTimeouts = map[string]time.Duration{"ethtool": 10 * time.Second, "nvidia-smi": 60 * time.Second}
+
 // runTool runs a host tool, returning its stdout when it ran and exited 0.
 func runTool(ctx context.Context, r tool.Runner, name string, args ...string) ([]byte, error) {
 	if r == nil {
 		return nil, fmt.Errorf("run %s: %w (not reading the live system)", name, tool.ErrNotFound)
 	}
-	out, err := r.Run(ctx, tool.Cmd{Tool: name, Args: args, MaxCapture: 16 << 20})
+	timeout := toolTimeouts[name]
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	out, err := r.Run(ctx, tool.Cmd{Tool: name, Args: args, MaxCapture: 16 << 20, Timeout: timeout})
 	if err != nil {
 		return nil, err
 	}
