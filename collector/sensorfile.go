@@ -25,8 +25,9 @@ func newSensorFile(path string) sensorFile {
 type sensorReadFunc func(f *sensorFile, buf []byte) (int, error)
 
 // sensorBufSize is enough for any one-value hwmon/thermal/EDAC attribute
-// (labels are at most a few dozen bytes; values are one integer).
-const sensorBufSize = 128
+// (EDAC labels are at most 31 bytes, hwmon labels a few dozen; values are one
+// integer). A longer file is truncated, never read in a loop.
+const sensorBufSize = 256
 
 // parseSensorInt parses a sysfs integer ("49850\n", "-1250", "+5") without
 // allocating. Leading and trailing ASCII white space and NULs are ignored;

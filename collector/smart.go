@@ -191,6 +191,33 @@ func (l *SmartSelfTestLog) Last() (SmartSelfTest, bool) {
 	return l.Entries[0], true
 }
 
+// Summary is a one-line description for stage messages and logs:
+// "/dev/sdb ata WDC WD3200BEVT-60ZCT0 (WD-WXE708D44602): FAILED: <first reason>".
+func (r *SmartReport) Summary() string {
+	if r == nil {
+		return "no SMART report"
+	}
+	var b strings.Builder
+	b.WriteString(r.Device)
+	if r.Protocol != "" {
+		b.WriteString(" " + r.Protocol)
+	}
+	if r.Model != "" {
+		b.WriteString(" " + r.Model)
+	}
+	if r.Serial != "" {
+		b.WriteString(" (" + r.Serial + ")")
+	}
+	b.WriteString(": " + strings.ToUpper(string(r.Health)))
+	if len(r.HealthReasons) > 0 {
+		b.WriteString(": " + r.HealthReasons[0])
+		if n := len(r.HealthReasons) - 1; n > 0 {
+			fmt.Fprintf(&b, " (+%d more)", n)
+		}
+	}
+	return b.String()
+}
+
 // ATAAttribute returns attribute id, if the report has it.
 func (r *SmartReport) ATAAttribute(id int) (SmartATAAttribute, bool) {
 	if r == nil || r.ATA == nil {

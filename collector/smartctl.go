@@ -464,6 +464,11 @@ func ParseSmartctlJSON(r io.Reader, exitCode int) (*SmartReport, error) {
 	if rep.Health == "" {
 		rep.Health = SmartUnknown
 		rep.HealthReasons = appendUnique(rep.HealthReasons, "smartctl reported no overall health")
+		if ss := doc.SmartSupport; ss != nil && ss.Available != nil && !*ss.Available {
+			rep.HealthReasons = appendUnique(rep.HealthReasons, "the device has no SMART support")
+		} else if ss != nil && ss.Enabled != nil && !*ss.Enabled {
+			rep.HealthReasons = appendUnique(rep.HealthReasons, "SMART is disabled on the device (the agent does not enable it)")
+		}
 	}
 	return rep, nil
 }

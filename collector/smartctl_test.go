@@ -126,6 +126,9 @@ func TestParseSmartctlFixtures(t *testing.T) {
 				if r.SelfTest == nil || len(r.SelfTest.Entries) != 3 || r.SelfTest.Failed != 3 || r.SelfTest.InProgress {
 					t.Errorf("self-test = %+v", r.SelfTest)
 				}
+				if got := r.Summary(); got != "/dev/sdb ata WDC WD3200BEVT-60ZCT0 (WD-WXE708D44602): FAILED: drive reports SMART overall-health FAILED (+3 more)" {
+					t.Errorf("summary = %q", got)
+				}
 				if r.Smartctl.ExitStatus != 216 || len(r.Smartctl.ExitBits) != 4 {
 					t.Errorf("smartctl run = %+v", r.Smartctl)
 				}
@@ -288,6 +291,14 @@ func TestParseSmartctlLimits(t *testing.T) {
 		"ata_smart_attributes":{"table":[{"id":5,"name":"Reallocated_Sector_Ct","value":100,"worst":100,"thresh":10,"flags":{"prefailure":true},"raw":{"value":0,"string":"0"}}]}}`), -1)
 	if err != nil || r.Health != SmartPassed || r.HealthBasis != SmartBasisAttributes {
 		t.Errorf("no smart_status: %v %+v", err, r)
+	}
+}
+
+func TestParseSmartctlSmartDisabled(t *testing.T) {
+	r, err := ParseSmartctlJSON(strings.NewReader(`{"json_format_version":[1,0],"smartctl":{"version":[7,3],"exit_status":0},
+		"device":{"name":"/dev/sdd","protocol":"ATA"},"model_name":"X","smart_support":{"available":true,"enabled":false},"temperature":{"current":30}}`), 0)
+	if err != nil || r.Health != SmartUnknown || !hasString(r.HealthReasons, "SMART is disabled") {
+		t.Errorf("smart disabled: %v %+v", err, r)
 	}
 }
 
