@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/shakedown/shakedown/collector/testutil"
 	"github.com/shakedown/shakedown/collector/tool"
@@ -121,4 +123,41 @@ func sorted(s []string) []string {
 	out := append([]string{}, s...)
 	sort.Strings(out)
 	return out
+}
+
+// TestLiveSnapshotReadsBack snapshots the machine running the test (without
+// masking), unpacks it and checks that the inventory read from the snapshot
+// equals the live one: the snapshot holds every file and tool output the
+// probes use.
+func TestLiveSnapshotReadsBack(t *testing.T) {
+	if _, err := os.Stat("/sys/block"); err != nil {
+		t.Skip("SKIPPED: no /sys on this system")
+	}
+	ctx := context.Background()
+	env := Env{Root: "/", Tools: &tool.Exec{Log: slog.New(slog.DiscardHandler)}}
+	var buf bytes.Buffer
+	if _, err := Snapshot(ctx, env, &buf, SnapshotOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	live, err := Collect(ctx, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := UnpackSnapshot(&buf, dir); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := Collect(ctx, Env{Root: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := cmp.Options{
+		cmpopts.IgnoreFields(Inventory{}, "CollectedAt", "Probes"),
+		// Sensor values move between two readings; their presence must not.
+		cmpopts.IgnoreFields(Sensor{}, "Value"), cmpopts.IgnoreFields(ThermalZone{}, "TempC"),
+		cmpopts.IgnoreFields(NIC{}, "OperState", "Carrier", "SpeedMbps"),
+	}
+	if d := cmp.Diff(live, snap, opts); d != "" {
+		t.Errorf("inventory from the snapshot differs from the live one (-live +snapshot):\n%s", d)
+	}
 }
