@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -345,7 +346,7 @@ func (p *parser) text(n *yaml.Node, path, hint string) (string, bool) {
 		p.err(n, path, "empty value; %s", hint)
 		return "", false
 	}
-	if len(v) > 256 {
+	if utf8.RuneCountInString(v) > 256 {
 		p.err(n, path, "value longer than 256 characters")
 		return "", false
 	}
