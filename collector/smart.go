@@ -81,6 +81,13 @@ type SmartReader interface {
 	Read(ctx context.Context, dev string) (*SmartReport, error)
 }
 
+// SmartReaderFunc adapts a function to SmartReader (stage tests use it to
+// return fixture reports: ParseSmartctlJSON of a testdata file, say).
+type SmartReaderFunc func(ctx context.Context, dev string) (*SmartReport, error)
+
+// Read implements SmartReader.
+func (f SmartReaderFunc) Read(ctx context.Context, dev string) (*SmartReport, error) { return f(ctx, dev) }
+
 // SmartReport is one disk's SMART state. Optional numbers are pointers: nil
 // means "not reported", never zero.
 type SmartReport struct {

@@ -332,6 +332,21 @@ func TestNativeSmartReaderErrors(t *testing.T) {
 	}
 }
 
+func TestSmartReaderFunc(t *testing.T) {
+	var r SmartReader = SmartReaderFunc(func(_ context.Context, dev string) (*SmartReport, error) {
+		if dev == "sda" {
+			return &SmartReport{Device: dev, Health: SmartPassed}, nil
+		}
+		return nil, ErrSmartUnreadable
+	})
+	if rep, err := r.Read(context.Background(), "sda"); err != nil || rep.Health != SmartPassed {
+		t.Errorf("%v %+v", err, rep)
+	}
+	if _, err := r.Read(context.Background(), "sdb"); !errors.Is(err, ErrSmartUnreadable) {
+		t.Errorf("%v", err)
+	}
+}
+
 func TestDecodeNVMeCriticalWarning(t *testing.T) {
 	if got := decodeNVMeCriticalWarning(0); got != nil {
 		t.Errorf("0 -> %q", got)
