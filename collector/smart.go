@@ -86,7 +86,9 @@ type SmartReader interface {
 type SmartReaderFunc func(ctx context.Context, dev string) (*SmartReport, error)
 
 // Read implements SmartReader.
-func (f SmartReaderFunc) Read(ctx context.Context, dev string) (*SmartReport, error) { return f(ctx, dev) }
+func (f SmartReaderFunc) Read(ctx context.Context, dev string) (*SmartReport, error) {
+	return f(ctx, dev)
+}
 
 // SmartReport is one disk's SMART state. Optional numbers are pointers: nil
 // means "not reported", never zero.
