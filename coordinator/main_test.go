@@ -49,7 +49,7 @@ func TestMain(m *testing.M) {
 }
 
 type coordinator struct {
-	t       *testing.T
+	t       testing.TB
 	cmd     *exec.Cmd
 	dir     string
 	api     string // https://127.0.0.1:port
@@ -62,7 +62,7 @@ type coordinator struct {
 	apiAddr string
 }
 
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -74,7 +74,7 @@ func freePort(t *testing.T) string {
 
 // startCoordinator runs `serve --data dir` with fixed loopback ports and
 // waits for its "ready" line.
-func startCoordinator(t *testing.T, dir string, extra ...string) *coordinator {
+func startCoordinator(t testing.TB, dir string, extra ...string) *coordinator {
 	t.Helper()
 	c := &coordinator{t: t, dir: dir, apiAddr: freePort(t)}
 	c.args = append([]string{"serve", "--data", dir, "--listen", c.apiAddr, "--s3-listen", freePort(t)}, extra...)
@@ -195,7 +195,7 @@ func (c *coordinator) httpClient() *http.Client {
 	return &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 }
 
-func newUploader(t *testing.T, c *coordinator, host, spool string) *upload.Uploader {
+func newUploader(t testing.TB, c *coordinator, host, spool string) *upload.Uploader {
 	t.Helper()
 	u, err := upload.New(upload.Config{
 		Coordinator: c.api, Token: c.fleetToken(), HostID: host, SpoolDir: spool,
@@ -209,7 +209,7 @@ func newUploader(t *testing.T, c *coordinator, host, spool string) *upload.Uploa
 	return u
 }
 
-func runUploader(t *testing.T, u *upload.Uploader) func() {
+func runUploader(t testing.TB, u *upload.Uploader) func() {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { u.Run(ctx); close(done) }()

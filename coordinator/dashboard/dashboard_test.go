@@ -266,3 +266,23 @@ func TestDashboardEmptyAndCapped(t *testing.T) {
 		t.Fatal("not the newest 20 runs")
 	}
 }
+
+func FuzzParseRun(f *testing.F) {
+	for _, s := range []string{
+		`{"run":{"id":"r","state":"Completed","result":"pass","updated_at":"2026-11-01T10:31:00Z"}}`,
+		`{"state":"CPUStress","profile":"quick"}`, `{"state":`, `[]`, `null`, `{"run":"x","result":1}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var r RunView
+		if err := parseRun(raw, &r); err != nil {
+			return
+		}
+		switch r.Badge() {
+		case "pass", "fail", "warn", "running", "unknown":
+		default:
+			t.Fatalf("badge %q", r.Badge())
+		}
+	})
+}
