@@ -584,11 +584,19 @@ type SmartctlReader struct {
 	// Timeout bounds one smartctl run (default 2 minutes: -x on a drive busy
 	// retrying bad sectors is slow).
 	Timeout time.Duration
+	// DeviceType, if set, is passed as `-d TYPE`: "megaraid,N" / "cciss,N" /
+	// "aacraid,H,L,ID" for a physical disk behind a RAID HBA, "sat" for a USB
+	// bridge smartctl does not know. Empty lets smartctl detect it.
+	DeviceType string
 }
 
 // Read implements SmartReader.
 func (s *SmartctlReader) Read(ctx context.Context, dev string) (*SmartReport, error) {
-	out, err := s.run(ctx, "-j", "-x", dev)
+	args := []string{"-j", "-x"}
+	if s.DeviceType != "" {
+		args = append(args, "-d", s.DeviceType)
+	}
+	out, err := s.run(ctx, append(args, dev)...)
 	if err != nil {
 		return nil, err
 	}

@@ -312,6 +312,12 @@ func TestSmartctlReaderWithFake(t *testing.T) {
 	if c := fake.Calls[0]; c.MaxCapture != MaxSmartctlOutput || c.Timeout <= 0 {
 		t.Errorf("call = %+v", c)
 	}
+	// A disk behind a RAID HBA: -d megaraid,N is passed through.
+	hba := (&tool.Fake{}).Add(tool.Rule{Tool: "smartctl", Match: tool.ArgsContain("-j", "-x", "-d", "megaraid,2", "/dev/sda"),
+		StdoutFile: "testdata/smartctl/sas-seagate-st600mp0036-healthy.json"})
+	if r, err := (&SmartctlReader{Tools: hba, DeviceType: "megaraid,2"}).Read(context.Background(), "/dev/sda"); err != nil || r.Protocol != "scsi" {
+		t.Errorf("megaraid: %v %+v", err, r)
+	}
 	// smartctl missing.
 	missing := &tool.Fake{Missing: map[string]bool{"smartctl": true}}
 	if _, err := (&SmartctlReader{Tools: missing}).Read(context.Background(), "/dev/sdb"); !errors.Is(err, tool.ErrNotFound) {

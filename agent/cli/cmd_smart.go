@@ -29,7 +29,7 @@ const (
 )
 
 func runSmart(ctx context.Context, s IO, args []string) error {
-	fs := NewFlagSet(s, "smart", "[--json] [--smartctl] [--text] [--root DIR] DEVICE",
+	fs := NewFlagSet(s, "smart", "[--json] [--smartctl] [-d TYPE] [--text] [--root DIR] DEVICE",
 		"Reads SMART data of DEVICE (sda, nvme0n1, /dev/disk/by-id/...) with smart.go ioctls,\n"+
 			"falling back to `smartctl -j -x` (SAS/SCSI, RAID HBAs, USB bridges, EPERM), and prints\n"+
 			"a summary, or with --json the SmartReport (docs/sensors-and-smart.md). Nothing is written\n"+
@@ -37,6 +37,7 @@ func runSmart(ctx context.Context, s IO, args []string) error {
 	asJSON := fs.Bool("json", false, "print the SmartReport as JSON")
 	onlySmartctl := fs.Bool("smartctl", false, "skip smart.go and read with smartctl only")
 	asText := fs.Bool("text", false, "print smartctl -x output (the smart-<disk>.txt artifact) instead of the summary")
+	devType := fs.String("d", "", "smartctl device type (megaraid,N for a disk behind a RAID HBA, sat for a USB bridge); implies --smartctl")
 	root := fs.String("root", "/", "filesystem root the device path is taken under (tests, fixtures)")
 	verbose := fs.Bool("v", false, "log details to stderr")
 	if err := Parse(fs, smartReorderArgs(args)); err != nil {
@@ -55,8 +56,8 @@ func runSmart(ctx context.Context, s IO, args []string) error {
 	env := collector.Env{Root: *root, Tools: smartTools(log), Log: log}
 
 	var reader collector.SmartReader = collector.NewSmartReader(env)
-	if *onlySmartctl {
-		reader = smartctlOnly{env: env, r: &collector.SmartctlReader{Tools: env.Tools, Log: log}}
+	if *onlySmartctl || *devType != "" {
+		reader = smartctlOnly{env: env, r: &collector.SmartctlReader{Tools: env.Tools, Log: log, DeviceType: *devType}}
 	}
 	rep, readErr := reader.Read(ctx, dev)
 	if *asText {
@@ -119,7 +120,7 @@ func smartReorderArgs(args []string) []string {
 			i = len(args)
 		case len(a) > 1 && a[0] == '-':
 			flags = append(flags, a)
-			if (a == "--root" || a == "-root") && i+1 < len(args) {
+			if (a == "--root" || a == "-root" || a == "-d" || a == "--d") && i+1 < len(args) {
 				flags = append(flags, args[i+1])
 				i++
 			}

@@ -42,10 +42,15 @@ func TestSmartCommand(t *testing.T) {
 		{"smartctl only", []string{"--smartctl", "--root", root, "sdb"}, "sas-seagate-st600mp0036-healthy.json", 0, 0,
 			[]string{"PASSED", "Grown defects:"}},
 		{"unreadable", []string{"--root", root, "sdb"}, "derived-usb-unknown-bridge-exit1.json", 1, 1, nil},
+		{"device type", []string{"sdb", "-d", "megaraid,0", "--root", root}, "sas-seagate-st600mp0036-healthy.json", 0, 0, []string{"PASSED", "(scsi, read with smartctl)"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			fake := (&tool.Fake{}).Add(tool.Rule{Tool: "smartctl", Match: tool.ArgsContain("-j", "-x", dev), StdoutFile: smartFixture(c.fixture), ExitCode: c.exit})
+			match := tool.ArgsContain("-j", "-x", dev)
+			if c.name == "device type" {
+				match = tool.ArgsContain("-j", "-x", "-d", "megaraid,0", dev)
+			}
+			fake := (&tool.Fake{}).Add(tool.Rule{Tool: "smartctl", Match: match, StdoutFile: smartFixture(c.fixture), ExitCode: c.exit})
 			withSmartFake(t, fake)
 			var out, errOut bytes.Buffer
 			code := Main(context.Background(), append([]string{"smart"}, c.args...), IO{Stdout: &out, Stderr: &errOut})
