@@ -52,7 +52,7 @@ func (id DiskIdentity) normalized() DiskIdentity {
 }
 
 // canonID turns a world-wide identifier into a comparable form. Hex
-// identifiers ("0x5000C500A1B2C3D4", "naa.5000c500a1b2c3d4",
+// identifiers ("0x5000C500A1B2C3D4", "naa.5000c500a1b2c3d4", "eui.0025…",
 // "00 25 38 5b 71 b0 29 b9", "e8238fa6-bf53-0001-001b-448b4a1cc8b1") become
 // lower-case hex digits without prefix or separators. An all-zero identifier
 // is absent: NVMe namespaces that do not implement EUI-64/NGUID report zeros.
@@ -65,7 +65,7 @@ func canonID(s, prefix string) string {
 	}
 	for prev := ""; prev != t; {
 		prev = t
-		t = Normalize(strings.TrimPrefix(strings.TrimPrefix(t, "0x"), prefix))
+		t = Normalize(strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(t, "0x"), prefix), "eui."))
 	}
 	if t == "" {
 		return ""

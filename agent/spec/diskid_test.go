@@ -30,6 +30,7 @@ func TestIdentityString(t *testing.T) {
 	}{
 		{DiskIdentity{WWN: "0x5000C500A1B2C3D4", Serial: "X"}, "wwn:0x5000c500a1b2c3d4"},
 		{DiskIdentity{WWN: "naa.5000c500a1b2c3d4"}, "wwn:0x5000c500a1b2c3d4"},
+		{DiskIdentity{WWN: "eui.0025385B71B029B9", EUI64: "0025385b71b029b9"}, "wwn:0x0025385b71b029b9"}, // NVMe wwid form
 		{DiskIdentity{EUI64: "00 25 38 5b 71 b0 29 b9"}, "eui:0025385b71b029b9"},
 		{DiskIdentity{EUI64: "eui.0025385b71b029b9"}, "eui:0025385b71b029b9"},
 		{DiskIdentity{EUI64: "0000000000000000", NGUID: "e8238fa6-bf53-0001-001b-448b4a1cc8b1"}, "nguid:e8238fa6bf530001001b448b4a1cc8b1"},
@@ -56,7 +57,7 @@ func TestIdentityString(t *testing.T) {
 }
 
 func TestParseIdentityRejects(t *testing.T) {
-	for _, s := range []string{"", "none", "sda", "wwn:", "wwn:0x0000000000000000", "serial:ATA/ST4000",
+	for _, s := range []string{"", "none", "sda", "wwn:", "wwn:0x0000000000000000", "wwn:eui.0000000000000000", "serial:ATA/ST4000",
 		"serial:ATA//ZC1", "serial: / / ", "path:pci-0000:00:1f.2-ata-1", "eui:   "} {
 		if id, err := ParseIdentity(s); err == nil {
 			t.Errorf("ParseIdentity(%q) = %+v, want error", s, id)
