@@ -9,6 +9,7 @@ import (
 	_ "github.com/shakedown/shakedown/agent/stage/gpu"
 	_ "github.com/shakedown/shakedown/agent/stage/inventory"
 	_ "github.com/shakedown/shakedown/agent/stage/network"
+	_ "github.com/shakedown/shakedown/agent/stage/psu"
 	_ "github.com/shakedown/shakedown/agent/stage/reporting"
 	_ "github.com/shakedown/shakedown/agent/stage/smart"
 	_ "github.com/shakedown/shakedown/agent/stage/specvalidate"
