@@ -385,10 +385,19 @@ func TestReadSensorsLegacyDeviceDir(t *testing.T) {
 	writeTree(t, root, map[string]string{
 		"sys/class/hwmon/hwmon0/device/name":        "w83627ehf\n",
 		"sys/class/hwmon/hwmon0/device/temp1_input": "38000\n",
+		// acpi_power_meter (the usual server power reading) registers its
+		// attributes on the ACPI device, i.e. under hwmonN/device/.
+		"sys/class/hwmon/hwmon1/device/name":                    "power_meter\n",
+		"sys/class/hwmon/hwmon1/device/power1_average":          "312000000\n",
+		"sys/class/hwmon/hwmon1/device/power1_average_interval": "1000\n",
+		"sys/class/hwmon/hwmon1/device/power1_model_number":     "DELL\n",
 	})
 	s, err := ReadSensors(context.Background(), Env{Root: root})
-	if err != nil || len(s.Hwmon) != 1 || s.Hwmon[0].Chip != "w83627ehf" || s.Hwmon[0].Value != 38 {
+	if err != nil || len(s.Hwmon) != 2 || s.Hwmon[0].Chip != "w83627ehf" || s.Hwmon[0].Value != 38 {
 		t.Fatalf("%+v %v", s, err)
+	}
+	if p := s.Powers(); len(p) != 1 || p[0].Chip != "power_meter" || p[0].Value != 312 || p[0].Unit != "W" {
+		t.Fatalf("power meter = %+v", p)
 	}
 }
 
