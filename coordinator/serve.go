@@ -135,7 +135,7 @@ func doServe(ctx context.Context, f serveFlags, stdout io.Writer, log *slog.Logg
 	apiH := api.New(api.Config{
 		Tokens: tokens, Presigner: store, CertPEM: tf.CertPEM, Fingerprint: tf.Fingerprint,
 		TTL: f.ttl, Rate: rate, Burst: f.burst, Log: log,
-		Health: func(ctx context.Context) error { _, err := store.List(ctx, "hosts/"); return err },
+		Health: store.Ping,
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiH)

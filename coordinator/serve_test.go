@@ -94,6 +94,7 @@ func TestServeEndToEnd(t *testing.T) {
 		{"runs/node-a/r1/report.json", `{"run":{"id":"r1","state":"Completed","result":"pass","profile":"quick","updated_at":"2026-11-28T10:00:01Z"}}`},
 		{"runs/node-a/r1/report.html", "<!doctype html><title>r1</title><h1>node-a passed</h1>"},
 		{"hosts/node-a/latest.json", `{"run_id":"r1"}`},
+		{"runs/node-a/r1/artifacts/empty.log", ""},
 	}
 	for i, o := range run {
 		p := filepath.Join(src, strconv.Itoa(i))

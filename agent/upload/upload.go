@@ -384,6 +384,10 @@ func (u *Uploader) upload(ctx context.Context, e entry) error {
 		return &refusedError{msg: fmt.Sprintf("spool data of %s: %v", e.Key, err)}
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil || fi.Size() != e.Size {
+		// A truncated or grown spool file would fail every PUT forever.
+		return &refusedError{msg: fmt.Sprintf("spool data of %s changed on disk (size %v, manifest %d, %v)", e.Key, sizeOf(fi), e.Size, err)}
+	}
 	put, err := u.presign(ctx, http.MethodPut, e.Key, e.SHA256, e.Size)
 	if err != nil {
 		return err
@@ -405,6 +409,13 @@ func (u *Uploader) upload(ctx context.Context, e entry) error {
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return u.verify(ctx, e)
+}
+
+func sizeOf(fi os.FileInfo) int64 {
+	if fi == nil {
+		return -1
+	}
+	return fi.Size()
 }
 
 // verify reads the object's metadata back and compares SHA-256 and size. A

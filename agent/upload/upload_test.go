@@ -375,9 +375,16 @@ func TestLocalCorruptionIsRejected(t *testing.T) {
 	if err := os.WriteFile(data, []byte("bitrot!!"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	u.EnqueueBytes("runs/h1/r1/y", []byte("will be truncated"))
+	if err := os.Truncate(filepath.Join(spool, queueDir, "0000000000000002.data"), 4); err != nil {
+		t.Fatal(err)
+	}
 	run(t, u)
 	if err := flush(t, u, 5*time.Second); !errors.Is(err, ErrRejected) {
 		t.Fatalf("flush: %v", err)
+	}
+	if st := u.Status(); st.Rejected != 2 {
+		t.Fatalf("status %+v", st)
 	}
 	if _, ok := f.get("runs/h1/r1/x"); ok {
 		t.Fatal("corrupted spool data was stored")

@@ -40,7 +40,8 @@ type Config struct {
 	// Rate and Burst limit presign requests per token (default 20/s, burst 200).
 	Rate  float64
 	Burst int
-	// MaxSize refuses PUTs declaring more bytes (default 64 GiB).
+	// MaxSize refuses PUTs declaring more bytes (default 5 GiB, the S3 limit
+	// of a single PUT; agents do not use multipart uploads).
 	MaxSize int64
 	// Health checks the bucket for /healthz; nil means always healthy.
 	Health func(context.Context) error
@@ -88,7 +89,7 @@ func New(cfg Config) http.Handler {
 		cfg.Burst = 200
 	}
 	if cfg.MaxSize <= 0 {
-		cfg.MaxSize = 64 << 30
+		cfg.MaxSize = 5 << 30
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()

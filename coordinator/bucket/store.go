@@ -127,6 +127,18 @@ func (s *Store) EnsureBucket(ctx context.Context) error {
 	return nil
 }
 
+// Ping checks that the bucket answers (for health checks).
+func (s *Store) Ping(ctx context.Context) error {
+	ok, err := s.client.BucketExists(ctx, s.ep.Bucket)
+	if err != nil {
+		return fmt.Errorf("bucket %s: %w", s.ep.Bucket, err)
+	}
+	if !ok {
+		return fmt.Errorf("bucket %s does not exist", s.ep.Bucket)
+	}
+	return nil
+}
+
 // Presigned is a presigned request: the agent sends Method to URL with exactly
 // Headers (they are part of the signature) before Expires.
 type Presigned struct {
