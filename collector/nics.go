@@ -44,14 +44,26 @@ func (nicProbe) Collect(ctx context.Context, env Env, inv *Inventory) error {
 		return fmt.Errorf("list network interfaces: %w: %w", ErrNoData, err)
 	}
 	tools := env.hostTools()
-	nics := []NIC{}
+	var names []string
 	for _, e := range ents {
-		dir := env.Sys("class", "net", e.Name())
-		if _, err := os.Lstat(filepath.Join(dir, "device")); err != nil {
+		if _, err := os.Lstat(env.Sys("class", "net", e.Name(), "device")); err != nil {
 			continue // virtual interface
 		}
-		nics = append(nics, readNIC(ctx, env, e.Name(), tools))
+		names = append(names, e.Name())
 	}
+	// NICs are read concurrently (each waits on its ethtool runs), at most 8 at once.
+	nics := make([]NIC, len(names))
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			nics[i] = readNIC(ctx, env, name, tools)
+		}()
+	}
+	wg.Wait()
 	sort.Slice(nics, func(i, j int) bool { return nics[i].Name < nics[j].Name })
 	inv.NICs = nics
 	return nil
