@@ -3,6 +3,9 @@ package collector
 import (
 	"context"
 	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
 	"testing"
 	"time"
 
@@ -304,5 +307,32 @@ func TestHungToolCostsOnlyItsValue(t *testing.T) {
 	}
 	if len(fake.Calls) != 2 {
 		t.Errorf("ethtool calls = %d, want 2 (-P is skipped: addr_assign_type says permanent)", len(fake.Calls))
+	}
+}
+
+func TestManyNICsSortedAndComplete(t *testing.T) {
+	tr := newTree(t)
+	var want []string
+	for i := 11; i >= 0; i-- {
+		name := fmt.Sprintf("eno%d", i)
+		dev := fmt.Sprintf("/sys/devices/pci0000:00/0000:00:1c.0/0000:%02x:00.0", i+1)
+		tr.file(dev+"/net/"+name+"/address", fmt.Sprintf("a0:36:9f:00:00:%02x\n", i)).
+			file(dev+"/net/"+name+"/addr_assign_type", "0\n").
+			link(dev+"/net/"+name+"/device", "../../../"+filepath.Base(dev)).
+			link("/sys/class/net/"+name, "../../devices/pci0000:00/0000:00:1c.0/"+filepath.Base(dev)+"/net/"+name)
+		want = append(want, name)
+	}
+	sort.Strings(want)
+	inv, st := collectOne(t, tr.env(), "nics")
+	if !st.OK || len(inv.NICs) != len(want) {
+		t.Fatalf("nics %d, status %+v", len(inv.NICs), st)
+	}
+	for i, n := range inv.NICs {
+		if n.Name != want[i] || n.PCIAddress == "" || n.PermanentMAC != n.MAC {
+			t.Errorf("nic %d = %+v, want name %s", i, n, want[i])
+		}
+	}
+	if inv.HostID != "a0:36:9f:00:00:00" || inv.HostIDSource != "mac" {
+		t.Errorf("host id %q (%s): lowest permanent MAC expected", inv.HostID, inv.HostIDSource)
 	}
 }
