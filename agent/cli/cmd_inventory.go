@@ -24,7 +24,8 @@ func runInventory(ctx context.Context, s IO, args []string) error {
 	fs := NewFlagSet(s, "inventory", "[--root DIR|SNAPSHOT.tar.gz] [--json]",
 		"Runs every collector probe and prints what it found: a summary, or with --json the\n"+
 			"inventory document described in docs/inventory.md. --root reads a fixture tree or an\n"+
-			"unpacked snapshot instead of the live system (external tools are then not run).")
+			"unpacked snapshot instead of the live system: external tools are then not run, a\n"+
+			"snapshot's recorded outputs (ethtool, nvidia-smi) are replayed instead.")
 	root := fs.String("root", "/", "filesystem root to read (a directory or a snapshot .tar.gz)")
 	asJSON := fs.Bool("json", false, "print the inventory as JSON (schema in docs/inventory.md)")
 	pciIDs := fs.String("pci-ids", "", "pci.ids file to use (default: the one under --root, else the embedded copy)")
@@ -51,6 +52,9 @@ func runInventory(ctx context.Context, s IO, args []string) error {
 			return err
 		}
 		dir = tmp
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return UsageErrorf("--root %s: not a directory or snapshot", *root)
 	}
 	env := collector.Env{Root: dir, Tools: &tool.Exec{Log: log}, Log: log, PCIIDs: *pciIDs}
 	inv, err := collector.Collect(ctx, env)
