@@ -207,3 +207,27 @@ func BenchmarkSidecarSample(b *testing.B) {
 		svc.Sample(ctx, h, s)
 	}
 }
+
+func TestCheckLimits(t *testing.T) {
+	max := map[string]Reading{
+		"coretemp/hwmon0/temp1:Package id 0": {Sensor: "coretemp/hwmon0/temp1:Package id 0", C: 89.9},
+		"nvme/hwmon1/temp1:Composite":        {Sensor: "nvme/hwmon1/temp1:Composite", C: 70},
+		"drivetemp/hwmon2/temp1":             {Sensor: "drivetemp/hwmon2/temp1", C: 69},
+		"thermal/thermal_zone0:acpitz":       {Sensor: "thermal/thermal_zone0:acpitz", C: 90},
+		"broken/hwmon3/temp1":                {Sensor: "broken/hwmon3/temp1", C: 255},
+	}
+	hot, bad := Check(max, Limits{MaxC: 90, DiskMaxC: 70})
+	if len(hot) != 2 || hot[0].Sensor != "nvme/hwmon1/temp1:Composite" || hot[0].LimitC != 70 || hot[1].Sensor != "thermal/thermal_zone0:acpitz" || hot[1].LimitC != 90 {
+		t.Errorf("hot = %+v", hot)
+	}
+	if len(bad) != 1 || bad[0].C != 255 {
+		t.Errorf("implausible = %+v", bad)
+	}
+	if h, ok := Hottest(max); !ok || h.C != 90 {
+		t.Errorf("hottest = %+v", h)
+	}
+	// Without a disk limit the general one applies.
+	if hot, _ := Check(max, Limits{MaxC: 90}); len(hot) != 1 {
+		t.Errorf("no disk limit: %+v", hot)
+	}
+}

@@ -99,8 +99,17 @@ func Judge(o Outcome, now time.Time) stage.Result {
 			}
 		}
 		for _, m := range o.Report.Metrics {
-			if m.BogoOps <= 0 {
+			if m.BogoOps > 0 {
+				continue
+			}
+			// 0 bogo-ops: the workers were OOM-killed and restarted (caught
+			// above when /proc/vmstat is readable), could not start (no CPU
+			// time), or never finished one pass over their memory (a short
+			// run with a large --vm-bytes on a busy machine).
+			if o.OOMKills == nil || m.UserSeconds+m.SystemSeconds < 0.01 {
 				fail("stressor_idle", "StressorNoWork", m.Stressor, fmt.Sprintf("the %s stressor completed 0 bogo-ops: its workers did no work (killed and restarted, or could not start)", m.Stressor))
+			} else if o.OOMKills != nil && *o.OOMKills == 0 {
+				warn("StressorIncomplete", m.Stressor, fmt.Sprintf("the %s stressor used %.1f s of CPU but completed no full pass (0 bogo-ops): the duration is short for the memory size; its verification covered only part of a pass", m.Stressor, m.UserSeconds+m.SystemSeconds))
 			}
 		}
 	}
