@@ -95,7 +95,7 @@ func boardTree(t *testing.T) string {
 	d := "sys/class/hwmon/hwmon0/"
 	p := "sys/class/hwmon/hwmon1/"
 	stagefake.WriteTree(t, root, map[string]string{
-		d + "name": "nct6775\n",
+		d + "name":      "nct6775\n",
 		d + "in0_input": "12000\n", d + "in0_label": "+12V\n",
 		d + "in1_input": "3312\n", d + "in1_label": "3VSB\n",
 		d + "in2_input": "1200\n", d + "in2_label": "VCORE\n", d + "in2_min": "1000\n", d + "in2_max": "1500\n",
