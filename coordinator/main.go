@@ -25,6 +25,7 @@ const usage = `usage: shakedown-coordinator <command> [flags]
 
 commands:
   serve     run the bucket, the presign API and the dashboard (serve -h for flags)
+  token     add a per-host boot token: token --data DIR [--rotate] HOST
   version   print the version
 `
 
@@ -37,6 +38,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], stdout, stderr)
+	case "token":
+		return token(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "shakedown-coordinator", version.Version)
 		return 0

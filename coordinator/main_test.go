@@ -241,3 +241,24 @@ func checkObjects(t *testing.T, s *bucket.Store, want []object) {
 		}
 	}
 }
+
+func TestRunCommands(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), nil, &out, &errb); code != 2 || !strings.Contains(errb.String(), "usage") {
+		t.Fatalf("no args: %d %q", code, errb.String())
+	}
+	if code := run(context.Background(), []string{"bogus"}, &out, &errb); code != 2 {
+		t.Fatalf("bogus: %d", code)
+	}
+	if code := run(context.Background(), []string{"serve"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "--data DIR is required") {
+		t.Fatalf("serve without --data: %d %q", code, errb.String())
+	}
+	dir := t.TempDir()
+	out.Reset()
+	if code := run(context.Background(), []string{"token", "--data", dir, "node1"}, &out, &errb); code != 0 || len(strings.TrimSpace(out.String())) != 64 {
+		t.Fatalf("token: %d %q %q", code, out.String(), errb.String())
+	}
+	if code := run(context.Background(), []string{"token", "--data", dir, "node1"}, &out, &errb); code != 1 {
+		t.Fatalf("second token without --rotate: %d", code)
+	}
+}

@@ -226,3 +226,39 @@ func FuzzCheckKey(f *testing.F) {
 		}
 	})
 }
+
+func TestAddHostToken(t *testing.T) {
+	f := newFixture(t, 0, 0)
+	tok, err := AddHostToken(f.dir, "node7", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := AddHostToken(f.dir, "node7", false); err == nil {
+		t.Fatal("second token for a host without rotate accepted")
+	}
+	if _, err := AddHostToken(f.dir, "../x", false); err == nil {
+		t.Fatal("invalid host accepted")
+	}
+	other, err := AddHostToken(f.dir, "node8", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := os.Stat(filepath.Join(f.dir, HostTokensFile))
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %o", fi.Mode().Perm())
+	}
+	if code, out := f.post(t, tok, `{"host":"node7","key":"runs/node7/r/x","method":"GET"}`); code != 200 {
+		t.Fatalf("new host token: %d %v", code, out)
+	}
+	rotated, err := AddHostToken(f.dir, "node7", true)
+	if err != nil || rotated == tok {
+		t.Fatalf("rotate: %v", err)
+	}
+	// The file is re-read on change: the old token is gone, the other host's stays.
+	if code, _ := f.post(t, tok, `{"host":"node7","key":"runs/node7/r/x","method":"GET"}`); code != 401 {
+		t.Fatalf("rotated-out token: %d", code)
+	}
+	if code, _ := f.post(t, other, `{"host":"node8","key":"runs/node8/r/x","method":"GET"}`); code != 200 {
+		t.Fatalf("other host's token after rotation: %d", code)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -50,6 +51,7 @@ type Tokens struct {
 	mu       sync.Mutex
 	hostMod  time.Time
 	hostSize int64
+	hostIno  uint64
 	byHash   map[[32]byte]string // token hash -> host
 	perHost  map[string]bool
 }
@@ -112,13 +114,14 @@ func (t *Tokens) reloadHosts() error {
 	path := filepath.Join(t.dir, HostTokensFile)
 	fi, err := os.Stat(path)
 	if errors.Is(err, os.ErrNotExist) {
-		t.byHash, t.perHost, t.hostMod, t.hostSize = nil, nil, time.Time{}, 0
+		t.byHash, t.perHost, t.hostMod, t.hostSize, t.hostIno = nil, nil, time.Time{}, 0, 0
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("stat %s: %w", path, err)
 	}
-	if fi.ModTime().Equal(t.hostMod) && fi.Size() == t.hostSize && t.byHash != nil {
+	ino := inode(fi)
+	if fi.ModTime().Equal(t.hostMod) && fi.Size() == t.hostSize && ino == t.hostIno && t.byHash != nil {
 		return nil
 	}
 	if err := checkPrivate(path); err != nil {
@@ -146,8 +149,17 @@ func (t *Tokens) reloadHosts() error {
 		byHash[sha256.Sum256([]byte(strings.TrimSpace(tok)))] = host
 		perHost[host] = true
 	}
-	t.byHash, t.perHost, t.hostMod, t.hostSize = byHash, perHost, fi.ModTime(), fi.Size()
+	t.byHash, t.perHost, t.hostMod, t.hostSize, t.hostIno = byHash, perHost, fi.ModTime(), fi.Size(), ino
 	return nil
+}
+
+// inode tells a file replaced by rename from the old one even when size and
+// mtime match.
+func inode(fi os.FileInfo) uint64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return st.Ino
+	}
+	return 0
 }
 
 // Authenticate maps a presented token to its identity.
@@ -177,4 +189,50 @@ func (t *Tokens) HasOwnToken(host string) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.perHost[host]
+}
+
+// AddHostToken generates a token for host in DIR/host-tokens.yaml (created
+// with mode 0600) and returns it. An existing entry is replaced only when
+// rotate is set. A running coordinator picks the change up on the next request.
+func AddHostToken(dir, host string, rotate bool) (string, error) {
+	if !ValidHostID(host) {
+		return "", fmt.Errorf("invalid host id %q", host)
+	}
+	path := filepath.Join(dir, HostTokensFile)
+	var f struct {
+		Hosts map[string]string `yaml:"hosts"`
+	}
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if err := checkPrivate(path); err != nil {
+			return "", err
+		}
+		if err := yaml.Unmarshal(b, &f); err != nil {
+			return "", fmt.Errorf("parse %s: %w", path, err)
+		}
+	case !errors.Is(err, os.ErrNotExist):
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	if f.Hosts == nil {
+		f.Hosts = map[string]string{}
+	}
+	if _, ok := f.Hosts[host]; ok && !rotate {
+		return "", fmt.Errorf("host %q already has a token in %s (rotate to replace it)", host, path)
+	}
+	tok := GenerateToken()
+	f.Hosts[host] = tok
+	out, err := yaml.Marshal(f)
+	if err != nil {
+		return "", err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, out, 0o600); err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	return tok, nil
 }

@@ -249,3 +249,29 @@ func firstLine(b []byte) string {
 	}
 	return s
 }
+
+// Presigned URLs use the host the agent reached the coordinator at, with the
+// S3 port, and work there (the signature covers the host).
+func TestPresignUsesRequestHost(t *testing.T) {
+	e, tf := embedded(t)
+	ctx := context.Background()
+	body := []byte("via localhost")
+	sum := sha256.Sum256(body)
+	put, err := e.Store.Presign(ctx, PresignRequest{Method: http.MethodPut, Key: "runs/h/r/x", SHA256: hex.EncodeToString(sum[:]), TTL: time.Minute, PublicHost: "localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(e.Store.URL(), "https://"))
+	if !strings.HasPrefix(put.URL, "https://localhost:"+port+"/shakedown/runs/h/r/x?") {
+		t.Fatalf("url %s", put.URL)
+	}
+	if resp, msg := do(t, pinnedClient(tf), put, body, nil); resp.StatusCode != 200 {
+		t.Fatalf("PUT via localhost: %d %s", resp.StatusCode, msg)
+	}
+	// The same signature sent to another host name is refused.
+	other := put
+	other.URL = strings.Replace(put.URL, "https://localhost:", "https://127.0.0.1:", 1)
+	if resp, _ := do(t, pinnedClient(tf), other, body, nil); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("PUT with the host changed: %d, want 403", resp.StatusCode)
+	}
+}
