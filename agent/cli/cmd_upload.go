@@ -280,18 +280,25 @@ func (h *uploadHook) closePrevious(ctx context.Context, r remote, run journal.Ru
 		h.log.Warn("hosts/<host>/latest.json unreadable", "err", err)
 		return
 	}
-	if l.RunID == "" || l.RunID == run.ID || !engine.IsStageState(l.State) {
+	if l.RunID == "" || l.RunID == run.ID {
 		return
 	}
 	now := time.Now().UTC()
 	var cp report.Checkpoint
-	if prev, err := h.e.Journal.GetRun(ctx, l.RunID); err == nil && (prev.State == engine.Completed || prev.State == engine.Released) {
+	prev, err := h.e.Journal.GetRun(ctx, l.RunID)
+	local := err == nil && (prev.State == engine.Completed || prev.State == engine.Released)
+	switch {
+	case local && prev.State != l.State:
 		// This state dir closed it (a new run was started with --new):
 		// publish what the journal says, not a crash.
 		rows, _ := h.e.Journal.Stages(ctx, prev.ID)
 		cp = report.NewCheckpoint(now, reporting.RunOf(prev, now), reporting.StagesOf(rows))
-		cp.Closed = &report.Closed{Stage: l.State, Reason: "superseded: a new run was started before " + l.State + " finished", By: "run " + run.ID, At: now}
-	} else {
+		if prev.Abandoned {
+			cp.Closed = &report.Closed{Stage: l.State, Reason: "superseded: a new run was started while this one was in " + l.State, By: "run " + run.ID, At: now}
+		}
+	case local || !engine.IsStageState(l.State):
+		return // the bucket already has its final state, or it was held, not running
+	default:
 		if raw, err := r.Get(gctx, orKey(l.Checkpoint, report.RunKey(run.HostID, l.RunID, report.CheckpointName))); err == nil {
 			_ = json.Unmarshal(raw, &cp)
 		}

@@ -104,6 +104,10 @@ func invStage() fakeStage {
 }
 
 func runWithHook(t *testing.T, m *memRemote, stages ...stage.Stage) (*engine.Engine, *journal.Journal, []event.Event, string) {
+	return runWithHookSetup(t, m, nil, stages...)
+}
+
+func runWithHookSetup(t *testing.T, m *memRemote, setup func(*journal.Journal), stages ...stage.Stage) (*engine.Engine, *journal.Journal, []event.Event, string) {
 	t.Helper()
 	t.Cleanup(stage.Replace(append(stages, reporting.Stage{})...))
 	dir := t.TempDir()
@@ -112,6 +116,9 @@ func runWithHook(t *testing.T, m *memRemote, stages ...stage.Stage) (*engine.Eng
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { j.Close() })
+	if setup != nil {
+		setup(j)
+	}
 	cfg, err := config.New(config.Quick, engine.Order)
 	if err != nil {
 		t.Fatal(err)
@@ -247,6 +254,34 @@ func TestUploadHookLeavesFinishedRunAlone(t *testing.T) {
 	for _, k := range m.puts {
 		if strings.Contains(k, old.Run.ID) {
 			t.Errorf("a finished run was rewritten: %s", k)
+		}
+	}
+}
+
+func TestUploadHookPublishesSupersededRun(t *testing.T) {
+	m := &memRemote{objs: map[string][]byte{}}
+	const oldID = "20261127T100000Z-0ld000"
+	held := report.NewCheckpoint(time.Now().Add(-time.Hour), report.Run{ID: oldID, HostID: testHost, State: engine.FailedHolding, FailedStage: "SMART"}, nil)
+	lb, _ := json.Marshal(report.LatestFor(held))
+	m.objs[report.LatestKey(testHost)] = lb
+	// The local journal closed that run when --new started this one.
+	setup := func(j *journal.Journal) {
+		now := time.Now().UTC()
+		r := journal.Run{ID: oldID, HostID: testHost, Profile: "quick", State: engine.Completed, Result: "fail", Abandoned: true,
+			FailedStage: "SMART", CreatedAt: now.Add(-time.Hour), UpdatedAt: now, CompletedAt: &now}
+		if err := j.CreateRun(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, _, evs, _ := runWithHookSetup(t, m, setup, invStage())
+	var cp report.Checkpoint
+	m.json(t, report.RunKey(testHost, oldID, report.CheckpointName), &cp)
+	if cp.Run.State != engine.Completed || cp.Run.Result != "fail" || !cp.Run.Abandoned || cp.Closed == nil || !strings.HasPrefix(cp.Closed.Reason, "superseded") {
+		t.Errorf("superseded run in the bucket: %+v closed %+v", cp.Run, cp.Closed)
+	}
+	for _, ev := range evs {
+		if n, ok := ev.(event.Notice); ok && n.Kind == event.HostLost {
+			t.Errorf("a superseded run is not a lost host: %s", n.Message)
 		}
 	}
 }
