@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/shakedown/shakedown/agent/spec"
 	"github.com/shakedown/shakedown/agent/stage"
+	"github.com/shakedown/shakedown/agent/stage/cpustress"
 	"github.com/shakedown/shakedown/collector"
 	"github.com/shakedown/shakedown/collector/tool"
 )
@@ -190,6 +192,15 @@ func (s *Stage) Run(ctx context.Context, env *stage.Env) (stage.Result, error) {
 	t.Stop()
 	stopLoad()
 	sample("load")
+	yamlPath := filepath.Join(env.WorkDir, "psu-stress-ng.yaml")
+	if a, err := env.FileArtifact("psu-stress-ng.yaml", yamlPath, "application/yaml"); err == nil {
+		res.Artifacts = append(res.Artifacts, a)
+	}
+	if len(loadErrs) == 0 {
+		if e := checkStressReport(yamlPath); e != "" {
+			loadErrs = append(loadErrs, e)
+		}
+	}
 	if hasIPMI {
 		ipmi.PSUAfter, _ = sdr(ctx, env, "Power Supply", "ipmi-psu-after.txt", keep)
 	}
@@ -227,7 +238,8 @@ func (s *Stage) loadCommands(env *stage.Env, d time.Duration) []loadCmd {
 		n = s.NumCPU()
 	}
 	secs := strconv.Itoa(max(1, int(d.Round(time.Second)/time.Second)))
-	args := []string{"--cpu", strconv.Itoa(n), "-t", secs + "s", "--metrics"}
+	yamlPath := filepath.Join(env.WorkDir, "psu-stress-ng.yaml")
+	args := []string{"--cpu", strconv.Itoa(n), "-t", secs + "s", "--metrics", "--yaml", yamlPath}
 	if k := env.Params.Int(ParamSocketLoad); k > 0 {
 		// stress-ng's sock stressor connects to localhost only.
 		args = append(args, "--sock", strconv.Itoa(k))
@@ -374,4 +386,28 @@ func (r *recorder) sorted() []*Rail {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+// checkStressReport confirms from stress-ng's --yaml report that every
+// stressor did work; it returns a problem or "".
+func checkStressReport(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return "stress-ng wrote no --yaml report: the load cannot be confirmed"
+	}
+	defer f.Close()
+	r, err := cpustress.ParseYAML(f)
+	if err != nil {
+		return err.Error()
+	}
+	var idle []string
+	for _, m := range r.Metrics {
+		if m.BogoOps <= 0 {
+			idle = append(idle, m.Stressor)
+		}
+	}
+	if len(idle) > 0 {
+		return "stress-ng stressors did no work: " + strings.Join(idle, ", ")
+	}
+	return ""
 }

@@ -111,14 +111,37 @@ func setFile(t *testing.T, root, rel, v string) {
 	}
 }
 
+// loadFake answers stress-ng with the recorded burst (its --yaml report
+// copied to the path asked for), calling during() while it "runs".
 func loadFake(during func()) *tool.Fake {
+	return loadFakeReport(during, "stress-ng-cpu1-sock1.yaml")
+}
+
+func loadFakeReport(during func(), report string) *tool.Fake {
 	return (&tool.Fake{}).Add(tool.Rule{Tool: "stress-ng", Func: func(ctx context.Context, c tool.Cmd) (tool.Output, error) {
 		if during != nil {
 			during()
 		}
+		if i := slices.Index(c.Args, "--yaml"); i >= 0 && report != "" {
+			b, err := os.ReadFile(filepath.Join("testdata", report))
+			if err != nil {
+				return tool.Output{}, err
+			}
+			if err := os.WriteFile(c.Args[i+1], b, 0o644); err != nil {
+				return tool.Output{}, err
+			}
+		}
 		time.Sleep(40 * time.Millisecond)
-		return tool.Output{Stderr: []byte("stress-ng: info:  [1] successful run completed in 0.04s\n")}, nil
+		log, _ := os.ReadFile(filepath.Join("testdata", "stress-ng-cpu1-sock1.log"))
+		return tool.Output{Stderr: log}, nil
 	}})
+}
+
+func TestRunLoadNotConfirmed(t *testing.T) {
+	res := run(t, boardTree(t), loadFakeReport(nil, ""), nil)
+	if res.Status != stage.Warn || !slices.Equal(codes(res), []string{"LoadIncomplete"}) || !strings.Contains(res.Message, "no --yaml report") {
+		t.Errorf("got %s %v: %s", res.Status, codes(res), res.Message)
+	}
 }
 
 func run(t *testing.T, root string, fake *tool.Fake, inv *collector.Inventory) stage.Result {
@@ -270,7 +293,8 @@ func TestDiskReadsAreReadOnly(t *testing.T) {
 		}
 	}
 	for _, c := range fake.Calls {
-		if c.Tool == "stress-ng" && !strings.Contains(strings.Join(c.Args, " "), "--cpu 4 -t 20s --metrics --sock 2") {
+		a := strings.Join(c.Args, " ")
+		if c.Tool == "stress-ng" && (!strings.HasPrefix(a, "--cpu 4 -t 20s --metrics --yaml ") || !strings.HasSuffix(a, " --sock 2")) {
 			t.Errorf("stress-ng args %v", c.Args)
 		}
 	}
