@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shakedown/shakedown/agent/engine"
 	"github.com/shakedown/shakedown/agent/event"
 	"github.com/shakedown/shakedown/agent/internal/stagefake"
 	"github.com/shakedown/shakedown/agent/stage"
@@ -230,4 +231,16 @@ func TestCheckLimits(t *testing.T) {
 	if hot, _ := Check(max, Limits{MaxC: 90}); len(hot) != 1 {
 		t.Errorf("no disk limit: %+v", hot)
 	}
+}
+
+func TestRegisteredAsService(t *testing.T) {
+	for _, s := range engine.Services() {
+		if s.Name() == Name {
+			if _, ok := s.(*Thermal); !ok {
+				t.Errorf("service %s is %T", Name, s)
+			}
+			return
+		}
+	}
+	t.Errorf("%s not among engine.Services()", Name)
 }
