@@ -7,7 +7,7 @@
 #   5. runs the agent with the safe profile (no disk is written) against the coordinator,
 #   6. prints the dashboard URL and the report's URL. Ctrl-C stops both.
 # Settings (environment): RUN_DIR (.run), LISTEN (127.0.0.1:8443), S3_LISTEN (127.0.0.1:9000),
-# PROFILE (safe), AGENT_ARGS (extra `shakedown-agent run` flags), KEEP_SERVING=1 (keep the
+# PROFILE (safe), BIN_DIR (bin: prebuilt binaries there are used as they are), AGENT_ARGS (extra `shakedown-agent run` flags), KEEP_SERVING=1 (keep the
 # coordinator up after the run until Ctrl-C; the default when the run holds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,8 +16,9 @@ RUN_DIR=${RUN_DIR:-.run}
 LISTEN=${LISTEN:-127.0.0.1:8443}
 S3_LISTEN=${S3_LISTEN:-127.0.0.1:9000}
 PROFILE=${PROFILE:-safe}
-AGENT=bin/shakedown-agent
-COORD=bin/shakedown-coordinator
+BIN_DIR=${BIN_DIR:-bin}
+AGENT=$BIN_DIR/shakedown-agent
+COORD=$BIN_DIR/shakedown-coordinator
 
 say() { printf '\033[1mrun:\033[0m %s\n' "$*"; }
 die() { printf 'run: %s\n' "$*" >&2; exit 1; }
@@ -30,7 +31,7 @@ fi
 # 2. Binaries.
 if [ ! -x "$AGENT" ] || [ ! -x "$COORD" ] || [ -n "${REBUILD:-}" ]; then
   say "building the agent and the coordinator"
-  make --no-print-directory build
+  make --no-print-directory build BIN="$BIN_DIR"
 fi
 
 mkdir -p "$RUN_DIR/data" "$RUN_DIR/state"
