@@ -79,7 +79,11 @@ func LineChart(title, unit string, series []Series, limit *float64) template.HTM
 	for i := 0; i <= 4; i++ {
 		sec := span * float64(i) / 4
 		xx := padL + (chartW-padL-padR)*float64(i)/4
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="tick" text-anchor="middle">%s</text>`, xx, chartH-padB+16, esc(fmtElapsed(sec)))
+		anchor := map[int]string{0: "start", 4: "end"}[i]
+		if anchor == "" {
+			anchor = "middle"
+		}
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="tick" text-anchor="%s">%s</text>`, xx, chartH-padB+16, anchor, esc(fmtElapsed(sec)))
 	}
 	fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" class="tick" text-anchor="middle">time since %s UTC</text>`, padL+(chartW-padL-padR)/2, chartH-4, esc(t0.UTC().Format("15:04:05")))
 	if limit != nil {
