@@ -93,12 +93,15 @@ func (s *Stage) Run(ctx context.Context, env *stage.Env) (stage.Result, error) {
 		duration = 60 * time.Second
 	}
 	res := stage.Result{}
+	var artMu sync.Mutex // keep runs in the load goroutines too
 	keep := func(name string, b []byte) {
 		if len(b) == 0 {
 			return
 		}
 		if a, err := env.WriteArtifact(name, b, "text/plain"); err == nil {
+			artMu.Lock()
 			res.Artifacts = append(res.Artifacts, a)
+			artMu.Unlock()
 		}
 	}
 
