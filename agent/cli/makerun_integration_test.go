@@ -167,6 +167,50 @@ wait:
 		t.Errorf("report.html in the bucket differs from the agent's copy (%v)", locals)
 	}
 
+	// A second boot of the same host against the same bucket, with a fresh
+	// state dir (as a PXE-booted live image has): the bucket says the host's
+	// newest run was in CPUStress, so the host went down under load; the
+	// expected spec now comes from hosts/<host>/spec.yaml.
+	s3put := func(key, content string) {
+		t.Helper()
+		f := filepath.Join(t.TempDir(), "obj")
+		os.WriteFile(f, []byte(content), 0o644)
+		if o, err := exec.Command("s3cmd", "-c", cfg, "put", f, "s3://shakedown/"+key).CombinedOutput(); err != nil {
+			t.Fatalf("s3cmd put %s: %v\n%s", key, err, o)
+		}
+	}
+	const lost = "20261128T000000Z-c0ffee"
+	s3put("runs/"+host+"/"+lost+"/checkpoint.json", `{"schema":"shakedown.checkpoint","version":1,"run":{"id":"`+lost+`","host_id":"`+host+`","profile":"full","state":"CPUStress"},"stages":[{"name":"CPUStress","status":"running"}]}`)
+	s3put("hosts/"+host+"/latest.json", `{"schema":"shakedown.latest","version":1,"host_id":"`+host+`","run_id":"`+lost+`","state":"CPUStress","checkpoint":"runs/`+host+`/`+lost+`/checkpoint.json"}`)
+	specBytes, err := os.ReadFile(filepath.Join(runDir, "spec.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s3put("hosts/"+host+"/spec.yaml", string(specBytes))
+	state2 := t.TempDir()
+	agent := exec.Command(filepath.Join(bin, "shakedown-agent"), "run", "--profile", "safe", "--state-dir", state2,
+		"--coordinator", "https://"+listen, "--token-file", filepath.Join(runDir, "data", "fleet-token"), "--ca-fingerprint", fp[1],
+		"--stage.skip=SMART,CPUStress")
+	aout, err := agent.CombinedOutput()
+	if err != nil {
+		t.Fatalf("second agent run: %v\n%s", err, aout)
+	}
+	for _, want := range []string{"NOTICE HostLost", lost, "expected spec fetched from the bucket", "SpecValidate pass", "result pass"} {
+		if !strings.Contains(string(aout), want) {
+			t.Errorf("second run output lacks %q:\n%s", want, aout)
+		}
+	}
+	closed := filepath.Join(t.TempDir(), "cp.json")
+	if o, err := exec.Command("s3cmd", "-c", cfg, "--force", "get", "s3://shakedown/runs/"+host+"/"+lost+"/checkpoint.json", closed).CombinedOutput(); err != nil {
+		t.Fatalf("s3cmd get: %v\n%s", err, o)
+	}
+	cpRaw, _ := os.ReadFile(closed)
+	for _, want := range []string{`"state": "Completed"`, `"result": "fail"`, `"failed_stage": "CPUStress"`, `interrupted: host crashed or rebooted during CPUStress`} {
+		if !strings.Contains(string(cpRaw), want) {
+			t.Errorf("closing checkpoint of the lost run lacks %s:\n%s", want, cpRaw)
+		}
+	}
+
 	// Ctrl-C stops the coordinator and the script.
 	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT); err != nil {
 		t.Fatal(err)
