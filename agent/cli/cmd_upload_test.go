@@ -318,3 +318,16 @@ func TestCmdlineSettings(t *testing.T) {
 		t.Errorf("no keys: %+v", got)
 	}
 }
+
+func FuzzCmdlineSettings(f *testing.F) {
+	f.Add(`quiet shakedown.coordinator=https://10.0.0.1:8443 shakedown.token="abc" shakedown.ca=sha256:00`)
+	f.Add("shakedown.token= shakedown.coordinator")
+	f.Fuzz(func(t *testing.T, s string) {
+		got := cmdlineSettings(s)
+		for _, v := range []string{got.Coordinator, got.Token, got.CAFingerprint} {
+			if strings.ContainsAny(v, " \t\n") || !strings.Contains(s, strings.Trim(v, `"`)) {
+				t.Fatalf("value %q not a field of %q", v, s)
+			}
+		}
+	})
+}
