@@ -366,7 +366,8 @@ func (h *uploadHook) fetchSpec(ctx context.Context, r remote, host string) {
 	}
 	dir := filepath.Join(h.stateDir, "spec")
 	p := filepath.Join(dir, host+".yaml")
-	if err := os.MkdirAll(dir, 0o755); err == nil {
+	err = os.MkdirAll(dir, 0o755)
+	if err == nil {
 		err = os.WriteFile(p, raw, 0o644)
 	}
 	if err != nil {
