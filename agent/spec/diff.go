@@ -302,72 +302,40 @@ func (d *differ) disks(want []Disk) {
 		d.add(RuleUnreadable, "disks", "", "set in the spec", "could not be read", "disk list (probe disks: "+e+")")
 		return
 	}
-	var ids []DiskIdentity
-	var idx []int // spec index of each identified entry
-	for i, w := range want {
-		if !w.Anonymous {
-			ids = append(ids, w.ID)
-			idx = append(idx, i)
-		}
-	}
 	have := d.inv.Disks
-	m := MatchDisks(ids, have)
-	for _, i := range m.Missing {
-		w := want[idx[i]]
-		d.add(RuleDiskMissing, fmt.Sprintf("disks[%d]", idx[i]), w.Subject(), describeDisk(w), "not present", "")
+	b := BindDisks(want, have)
+	for _, i := range b.Missing {
+		w := want[i]
+		why := ""
+		if w.Anonymous {
+			why = "no device without identity has this size and class"
+		}
+		d.add(RuleDiskMissing, fmt.Sprintf("disks[%d]", i), w.Subject(), describeDisk(w), "not present", why)
 	}
-	inDup := map[int]bool{}
-	for _, dup := range m.Duplicates {
+	for _, dup := range b.Duplicates {
 		var devs []string
 		for _, j := range dup.Have {
 			devs = append(devs, have[j].Name+" ("+have[j].DevT+")")
-			inDup[j] = true
 		}
 		field := "disks"
 		if dup.Want >= 0 {
-			field = fmt.Sprintf("disks[%d]", idx[dup.Want])
+			field = fmt.Sprintf("disks[%d]", dup.Want)
 		}
 		d.add(RuleDiskDuplicate, field, dup.Identity, "one device", strings.Join(devs, ", "),
 			"one identity on several devices (multipath?): halt until an operator resolves it")
 	}
-	for _, c := range m.Conflicts {
+	for _, c := range b.Conflicts {
 		var entries []string
 		for _, w := range c.Want {
-			entries = append(entries, fmt.Sprintf("disks[%d]", idx[w]))
+			entries = append(entries, fmt.Sprintf("disks[%d]", w))
 		}
 		d.add(RuleDiskConflict, entries[0], IdentityOf(have[c.Have]).String(), "one entry per disk",
 			strings.Join(entries, ", ")+" all match "+have[c.Have].Name, "fix the spec: one entry per disk")
 	}
-	for _, p := range m.Pairs {
-		d.disk(idx[p.Want], want[idx[p.Want]], p.Disk)
+	for _, bd := range b.Bound {
+		d.disk(bd.Spec, want[bd.Spec], have[bd.Have])
 	}
-	// Anonymous entries take unexpected devices that have no identity.
-	claimed := map[int]bool{}
-	for i, w := range want {
-		if !w.Anonymous {
-			continue
-		}
-		found := -1
-		for _, j := range m.Unexpected {
-			hd := have[j]
-			if claimed[j] || !IdentityOf(hd).IsZero() || within(hd.SizeBytes, *w.Size, DiskSizeTolerance) != 0 ||
-				(w.Class != "" && w.Class != hd.Class) {
-				continue
-			}
-			found = j
-			break
-		}
-		if found < 0 {
-			d.add(RuleDiskMissing, fmt.Sprintf("disks[%d]", i), w.Subject(), describeDisk(w), "not present", "no device without identity has this size and class")
-			continue
-		}
-		claimed[found] = true
-		d.disk(i, w, have[found])
-	}
-	for _, j := range m.Unexpected {
-		if claimed[j] || inDup[j] {
-			continue
-		}
+	for _, j := range b.Unexpected {
 		hd := have[j]
 		rule := RuleDiskUnexpected
 		if hd.Removable {

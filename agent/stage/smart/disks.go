@@ -27,8 +27,8 @@ type Selection struct {
 }
 
 // Select binds the spec's disks (every role: SMART only reads) to the
-// inventory's. Without a spec every inventory disk is a target. Anonymous
-// spec entries take an unclaimed device of the same size (and class, if set).
+// inventory's with spec.BindDisks (the same binding SpecValidate's diff uses).
+// Without a spec every inventory disk is a target.
 func Select(sp *spec.Spec, disks []collector.Disk) Selection {
 	if sp == nil {
 		var s Selection
@@ -38,50 +38,26 @@ func Select(sp *spec.Spec, disks []collector.Disk) Selection {
 		return s
 	}
 	s := Selection{FromSpec: true}
-	var want []spec.DiskIdentity
-	var wantIdx []int
-	for i, d := range sp.Disks {
-		if !d.Anonymous {
-			want = append(want, d.ID)
-			wantIdx = append(wantIdx, i)
+	b := spec.BindDisks(sp.Disks, disks)
+	for _, bd := range b.Bound {
+		sd, d := sp.Disks[bd.Spec], disks[bd.Have]
+		id := sd.Subject()
+		if sd.Anonymous {
+			id = spec.IdentityOf(d).String()
 		}
+		s.Targets = append(s.Targets, Target{Disk: d, Identity: id, Role: sd.Role})
 	}
-	m := spec.MatchDisks(want, disks)
-	claimed := map[int]bool{}
-	for _, p := range m.Pairs {
-		sd := sp.Disks[wantIdx[p.Want]]
-		s.Targets = append(s.Targets, Target{Disk: p.Disk, Identity: sd.Subject(), Role: sd.Role})
-		claimed[p.Have] = true
+	for _, i := range b.Missing {
+		s.Missing = append(s.Missing, sp.Disks[i].Subject())
 	}
-	for _, w := range m.Missing {
-		s.Missing = append(s.Missing, sp.Disks[wantIdx[w]].Subject())
-	}
-	for _, d := range m.Duplicates {
+	for _, d := range b.Duplicates {
 		if d.Want >= 0 {
-			s.Missing = append(s.Missing, fmt.Sprintf("%s (on %d devices)", sp.Disks[wantIdx[d.Want]].Subject(), len(d.Have)))
+			s.Missing = append(s.Missing, fmt.Sprintf("%s (on %d devices)", sp.Disks[d.Want].Subject(), len(d.Have)))
 		}
 	}
-	for _, c := range m.Conflicts {
-		claimed[c.Have] = true
+	for _, c := range b.Conflicts {
 		for _, w := range c.Want {
-			s.Missing = append(s.Missing, sp.Disks[wantIdx[w]].Subject()+" (conflicting spec entries)")
-		}
-	}
-	for _, sd := range sp.Disks {
-		if !sd.Anonymous {
-			continue
-		}
-		found := false
-		for j, d := range disks {
-			if claimed[j] || (sd.Size != nil && d.SizeBytes != *sd.Size) || (sd.Class != "" && d.Class != sd.Class) {
-				continue
-			}
-			claimed[j], found = true, true
-			s.Targets = append(s.Targets, Target{Disk: d, Identity: spec.IdentityOf(d).String(), Role: sd.Role})
-			break
-		}
-		if !found {
-			s.Missing = append(s.Missing, "anonymous disk")
+			s.Missing = append(s.Missing, sp.Disks[w].Subject()+" (conflicting spec entries)")
 		}
 	}
 	sort.Slice(s.Targets, func(i, j int) bool { return s.Targets[i].Disk.Name < s.Targets[j].Disk.Name })

@@ -233,3 +233,14 @@ func TestRunNoDisks(t *testing.T) {
 		t.Errorf("got %+v, %v", res, err)
 	}
 }
+
+func TestSelectBindsAnonymousDiskLikeSpecValidate(t *testing.T) {
+	sp, err := spec.Parse(strings.NewReader("version: 1\nhost: h\ndisks:\n  - anonymous: true\n    size: 274.878GB\n    class: hdd\n    role: keep\n"), "spec.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := Select(sp, []collector.Disk{{Name: "vda", SizeBytes: 274877906944, Class: "hdd", Transport: "virtio"}})
+	if len(s.Missing) != 0 || len(s.Targets) != 1 || s.Targets[0].Disk.Name != "vda" || s.Targets[0].Role != "keep" {
+		t.Fatalf("selection %+v", s)
+	}
+}
