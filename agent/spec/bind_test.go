@@ -13,6 +13,10 @@ import (
 func TestBindDisksAnonymousBySizeWithinTolerance(t *testing.T) {
 	sp, err := Parse(strings.NewReader(`version: 1
 host: h
+cpu:
+  model: "*"
+memory:
+  total: 24GiB
 disks:
   - anonymous: true
     size: 274.878GB

@@ -235,7 +235,7 @@ func TestRunNoDisks(t *testing.T) {
 }
 
 func TestSelectBindsAnonymousDiskLikeSpecValidate(t *testing.T) {
-	sp, err := spec.Parse(strings.NewReader("version: 1\nhost: h\ndisks:\n  - anonymous: true\n    size: 274.878GB\n    class: hdd\n    role: keep\n"), "spec.yaml")
+	sp, err := spec.Parse(strings.NewReader("version: 1\nhost: h\ncpu:\n  model: \"*\"\nmemory:\n  total: 24GiB\ndisks:\n  - anonymous: true\n    size: 274.878GB\n    class: hdd\n    role: keep\n"), "spec.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
