@@ -100,6 +100,15 @@ func (s *Stage) Run(ctx context.Context, env *stage.Env) (stage.Result, error) {
 	if err != nil {
 		return stage.Result{}, stage.Errorf(Name, "%v", err)
 	}
+	// Keep every vm worker at or under MaxPerWorker: on stress-ng 0.15 a
+	// single worker asked for much more (6 GiB and up on a 24 GiB host) exits
+	// at once having done nothing. With vm_workers automatic, add workers.
+	if env.Params.Int(ParamVMWorkers) <= 0 && sz.PerWorker > MaxPerWorker {
+		vm = int((sz.Total + MaxPerWorker - 1) / MaxPerWorker)
+		if sz, err = sizeMemory(env, vm); err != nil {
+			return stage.Result{}, stage.Errorf(Name, "%v", err)
+		}
+	}
 	log := env.Logger().With("stage", Name)
 
 	oomBefore, oomErr := readOOMKills(env.Collector)
@@ -125,8 +134,11 @@ func (s *Stage) Run(ctx context.Context, env *stage.Env) (stage.Result, error) {
 	if secs < 1 {
 		secs = 1
 	}
+	// stress-ng 0.15 (Debian 12, the live image) divides --vm-bytes among the
+	// vm instances, whatever its man page says: --vm 2 --vm-bytes 1000M gives
+	// each worker ~500 MiB of RSS (measured). So pass the total.
 	args := []string{
-		"--cpu", strconv.Itoa(cpu), "--vm", strconv.Itoa(vm), "--vm-bytes", strconv.FormatUint(sz.PerWorker, 10) + "b",
+		"--cpu", strconv.Itoa(cpu), "--vm", strconv.Itoa(vm), "--vm-bytes", strconv.FormatUint(sz.Total, 10) + "b",
 		"--verify", "--metrics", "--yaml", yamlPath, "-t", strconv.Itoa(secs) + "s",
 	}
 	log.Info("stress-ng starting", "tool", "stress-ng", "cpu_workers", cpu, "vm_workers", vm,

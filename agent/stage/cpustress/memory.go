@@ -70,6 +70,9 @@ const (
 	overhead = 128 * mib
 	// minPerWorker is the least worth running a vm worker with.
 	minPerWorker = 4 * mib
+	// MaxPerWorker caps one vm worker's share (MAAS caps its memory test at
+	// 4 GiB per thread too); more memory means more workers.
+	MaxPerWorker = 4 << 30
 	pageSize     = 4096
 )
 

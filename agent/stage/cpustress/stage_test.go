@@ -124,8 +124,9 @@ func TestRunPassArgsAndArtifacts(t *testing.T) {
 	total := uint64(16384000 * 1024)
 	reserve := uint64(float64(total)*0.0077) + overhead
 	per := uint64(float64(12000000*1024-reserve)*0.9) / 4 / pageSize * pageSize
-	if !strings.Contains(args, "--vm-bytes "+strconv.FormatUint(per, 10)+"b") {
-		t.Errorf("args %q: want --vm-bytes %db", args, per)
+	// stress-ng 0.15 divides --vm-bytes among the workers: the total is passed.
+	if !strings.Contains(args, "--vm-bytes "+strconv.FormatUint(per*4, 10)+"b") {
+		t.Errorf("args %q: want --vm-bytes %db", args, per*4)
 	}
 	if res.Summary["vm_bytes_total"] != per*4 {
 		t.Errorf("vm_bytes_total = %v, want %d", res.Summary["vm_bytes_total"], per*4)
@@ -272,5 +273,25 @@ func TestRealStressNG(t *testing.T) {
 		if m.BogoOps <= 0 {
 			t.Errorf("%s did no work", m.Stressor)
 		}
+	}
+}
+
+// TestRunSplitsLargeMemoryOverMoreWorkers: a 64 GiB host with 2 logical CPUs
+// must not ask one vm worker for ~57 GiB (stress-ng 0.15 then exits at once
+// having done nothing): the stage adds vm workers to stay under MaxPerWorker.
+func TestRunSplitsLargeMemoryOverMoreWorkers(t *testing.T) {
+	root := hostTree(t, 3)
+	write(t, root, "proc/meminfo", "MemTotal:       67108864 kB\nMemFree:        66000000 kB\nMemAvailable:   66060288 kB\n")
+	fake := fakeStress(t, passYAML, "pass-cpu2-vm1.log", 0, "", nil)
+	st := &Stage{SampleInterval: 5 * time.Millisecond, ProgressInterval: 5 * time.Millisecond, NumCPU: func() int { return 2 }}
+	env, _ := stagefake.Env(t, Name, root, fake, stagefake.DefaultParams(st, "quick"))
+	if _, err := st.Run(context.Background(), env); err != nil {
+		t.Fatal(err)
+	}
+	args := fake.Calls[0].Args
+	vm, _ := strconv.Atoi(args[slices.Index(args, "--vm")+1])
+	total, _ := strconv.ParseUint(strings.TrimSuffix(args[slices.Index(args, "--vm-bytes")+1], "b"), 10, 64)
+	if vm < 14 || total/uint64(vm) > MaxPerWorker || total < 50<<30 {
+		t.Fatalf("--vm %d --vm-bytes %d: per worker %d", vm, total, total/uint64(max(vm, 1)))
 	}
 }
