@@ -77,7 +77,8 @@ func freePort(t testing.TB) string {
 func startCoordinator(t testing.TB, dir string, extra ...string) *coordinator {
 	t.Helper()
 	c := &coordinator{t: t, dir: dir, apiAddr: freePort(t)}
-	c.args = append([]string{"serve", "--data", dir, "--listen", c.apiAddr, "--s3-listen", freePort(t)}, extra...)
+	// No iperf3 server unless a test asks for one (extra flags come later and win).
+	c.args = append([]string{"serve", "--data", dir, "--listen", c.apiAddr, "--s3-listen", freePort(t), "--iperf-listen", "off"}, extra...)
 	c.start()
 	t.Cleanup(c.stop)
 	return c

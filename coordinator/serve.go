@@ -12,12 +12,15 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/shakedown/shakedown/agent/version"
 	"github.com/shakedown/shakedown/coordinator/api"
 	"github.com/shakedown/shakedown/coordinator/bucket"
 	"github.com/shakedown/shakedown/coordinator/dashboard"
+	"github.com/shakedown/shakedown/coordinator/iperf"
 )
 
 type serveFlags struct {
@@ -31,6 +34,7 @@ type serveFlags struct {
 	rate       float64
 	burst      int
 	logLevel   string
+	iperf      string
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -47,6 +51,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&f.rate, "rate", 20, "presign requests per second allowed per token (negative: unlimited)")
 	fs.IntVar(&f.burst, "burst", 200, "presign request burst allowed per token")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&f.iperf, "iperf-listen", "", "iperf3 server for the agents' Network stage: ADDR:PORT, or off (default: the --listen host, port 5201)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -93,9 +98,40 @@ func doServe(ctx context.Context, f serveFlags, stdout io.Writer, log *slog.Logg
 		return err
 	}
 	tokens.Log = log
+	iperfAddr, err := iperfListen(f.iperf, f.listen)
+	if err != nil {
+		return err
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// The iperf3 server for the Network stage. Its pid file path is absolute
+	// (dir is): the embedded S3 server changes the working directory.
+	var sup *iperf.Supervisor
+	iperfDone := make(chan struct{})
+	iperfLine := "off (--iperf-listen off): the agents' Network stage will skip"
+	if iperfAddr != "" {
+		sup, err = iperf.New(iperf.Config{Addr: iperfAddr, PIDFile: filepath.Join(dir, "iperf3.pid"), Log: log})
+		switch {
+		case errors.Is(err, iperf.ErrNotInstalled):
+			log.Warn("iperf3 is not installed: no iperf3 server, the agents' Network stage will skip; apt-get install iperf3 and restart the coordinator", "err", err)
+			iperfLine = "not installed (apt-get install iperf3): the agents' Network stage will skip"
+			sup = nil
+		case err != nil:
+			return err
+		default:
+			iperfLine = iperfAddr
+		}
+	}
+	if sup != nil {
+		go func() {
+			defer close(iperfDone)
+			_ = sup.Run(ctx)
+		}()
+		defer func() { cancel(); <-iperfDone }()
+	} else {
+		close(iperfDone)
+	}
 	var store *bucket.Store
 	var emb *bucket.Embedded
 	if f.externalS3 != "" {
@@ -136,6 +172,13 @@ func doServe(ctx context.Context, f serveFlags, stdout io.Writer, log *slog.Logg
 		Tokens: tokens, Presigner: store, CertPEM: tf.CertPEM, Fingerprint: tf.Fingerprint,
 		TTL: f.ttl, Rate: rate, Burst: f.burst, Log: log,
 		Health: store.Ping,
+		Info: func() api.Info {
+			in := api.Info{Version: version.Version}
+			if sup != nil {
+				in.IperfPort, in.IperfHost, in.IperfRunning = sup.Port(), sup.Host(), sup.Status().Running
+			}
+			return in
+		},
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiH)
@@ -167,6 +210,7 @@ func doServe(ctx context.Context, f serveFlags, stdout io.Writer, log *slog.Logg
 	if emb != nil {
 		fmt.Fprintf(stdout, "s3 credentials: %s\n", filepath.Join(dir, "s3-credentials.yaml"))
 	}
+	fmt.Fprintf(stdout, "iperf3: %s\n", iperfLine)
 	fmt.Fprintf(stdout, "kernel command line: shakedown.coordinator=%s://<this-host>:%s shakedown.ca=sha256:%s shakedown.token=<fleet token>\n",
 		scheme, portOf(ln.Addr().String()), tf.Fingerprint)
 	fmt.Fprintf(stdout, "ready\n")
@@ -183,6 +227,7 @@ func doServe(ctx context.Context, f serveFlags, stdout io.Writer, log *slog.Logg
 	defer scancel()
 	_ = srv.Shutdown(sctx)
 	cancel()
+	<-iperfDone // iperf3's process group is gone before serve returns
 	if emb != nil {
 		if err := emb.Wait(); err != nil && !errors.Is(err, context.Canceled) {
 			log.Warn("embedded s3 stopped", "err", err)
@@ -192,6 +237,25 @@ func doServe(ctx context.Context, f serveFlags, stdout io.Writer, log *slog.Logg
 		return fmt.Errorf("serve: %w", serveErr)
 	}
 	return nil
+}
+
+// iperfListen resolves --iperf-listen: "off" disables the server (""), an
+// empty flag means the --listen host with port 5201.
+func iperfListen(flagVal, apiListen string) (string, error) {
+	switch v := strings.TrimSpace(flagVal); {
+	case strings.EqualFold(v, "off"):
+		return "", nil
+	case v != "":
+		if _, _, err := iperf.ParseAddr(v); err != nil {
+			return "", fmt.Errorf("--iperf-listen: %w", err)
+		}
+		return v, nil
+	}
+	host, _, err := net.SplitHostPort(apiListen)
+	if err != nil {
+		return "", fmt.Errorf("--listen %q: %w", apiListen, err)
+	}
+	return net.JoinHostPort(host, strconv.Itoa(iperf.DefaultPort)), nil
 }
 
 func portOf(addr string) string {

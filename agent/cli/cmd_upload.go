@@ -102,11 +102,17 @@ func uploadStart(ctx context.Context, e *engine.Engine, s IO) error {
 	if log == nil {
 		log = slog.Default()
 	}
-	h := &uploadHook{e: e, out: s.Stdout, log: log.With("component", "upload"), stateDir: e.StateDir,
+	h := &uploadHook{e: e, out: s.Stdout, log: log.With("component", "upload"), stateDir: e.StateDir, coordinator: set.Coordinator,
 		newRemote: func(host string) (remote, error) {
 			return upload.New(upload.Config{Coordinator: set.Coordinator, Token: set.Token, HostID: host,
 				CAFingerprint: set.CAFingerprint, SpoolDir: filepath.Join(e.StateDir, "spool"), Log: log.With("component", "upload")})
 		}}
+	if hc, err := upload.NewHTTPClient(nil, set.CAFingerprint); err != nil {
+		log.Warn("no coordinator info client: the Network stage will not learn the coordinator's iperf3 server", "err", err)
+	} else {
+		hc.Timeout = 30 * time.Second
+		h.info = infoFunc(hc, set.Coordinator, set.Token)
+	}
 	h.install(ctx)
 	fmt.Fprintf(s.Stdout, "coordinator %s: checkpoints and the report go to its bucket once the host id is known\n", set.Coordinator)
 	return nil
@@ -140,6 +146,10 @@ type uploadHook struct {
 	newRemote func(host string) (remote, error)
 	// FinalFlush bounds the wait for the last checkpoint at Completed/Released.
 	finalFlush time.Duration
+	// coordinator is the coordinator's base URL; info asks it for
+	// GET /api/v1/info (nil: the iperf3 server fact is not set).
+	coordinator string
+	info        func(ctx context.Context) (coordInfo, error)
 
 	mu        sync.Mutex
 	r         remote
@@ -147,6 +157,9 @@ type uploadHook struct {
 	startErr  error
 	checked   bool // the previous run of this host was looked at
 	specTried bool
+	// iperfRun is the run whose iperf3 server fact this process has set.
+	iperfRun    string
+	iperfWarned bool
 }
 
 func (h *uploadHook) install(ctx context.Context) {
@@ -187,6 +200,7 @@ func (h *uploadHook) ensure(ctx context.Context, host string) remote {
 }
 
 func (h *uploadHook) transition(ctx context.Context, run journal.Run) {
+	h.setIperfFact(ctx, run) // needs no host id: from the first transition (Booting)
 	if run.HostID == "" {
 		return // nowhere to put it yet: the bucket is keyed by host
 	}

@@ -109,6 +109,13 @@ func runWithHook(t *testing.T, m *memRemote, stages ...stage.Stage) (*engine.Eng
 
 func runWithHookSetup(t *testing.T, m *memRemote, setup func(*journal.Journal), stages ...stage.Stage) (*engine.Engine, *journal.Journal, []event.Event, string) {
 	t.Helper()
+	return runWithHookOpts(t, m, setup, nil, stages...)
+}
+
+// runWithHookOpts also lets the test adjust the engine and the hook before
+// the run starts.
+func runWithHookOpts(t *testing.T, m *memRemote, setup func(*journal.Journal), configure func(*engine.Engine, *uploadHook), stages ...stage.Stage) (*engine.Engine, *journal.Journal, []event.Event, string) {
+	t.Helper()
 	t.Cleanup(stage.Replace(append(stages, reporting.Stage{})...))
 	dir := t.TempDir()
 	j, err := journal.Open(filepath.Join(dir, "journal.db"))
@@ -133,6 +140,9 @@ func runWithHookSetup(t *testing.T, m *memRemote, setup func(*journal.Journal), 
 			}
 			return m, nil
 		}}
+	if configure != nil {
+		configure(e, h)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	h.install(ctx)

@@ -101,6 +101,13 @@ func newHTTPClient(caPEM []byte, pin string) (*http.Client, error) {
 	return &http.Client{Transport: tr}, nil
 }
 
+// NewHTTPClient returns a client that trusts the coordinator as the uploader
+// does (pinned fingerprint, CA PEM, or the system roots), for the agent's
+// other calls to the coordinator's API (GET /api/v1/info).
+func NewHTTPClient(caPEM []byte, pin string) (*http.Client, error) {
+	return newHTTPClient(caPEM, pin)
+}
+
 // presign asks the coordinator for a presigned request.
 func (u *Uploader) presign(ctx context.Context, method, key, sum string, size int64) (presigned, error) {
 	body := presignBody{Host: u.cfg.HostID, Key: key, Method: method}

@@ -4,6 +4,7 @@
 //
 //	POST /api/v1/presign  {host, key, method, sha256, size} -> {method, url, headers, expires_at}
 //	GET  /api/v1/ca       {fingerprint_sha256, pem}   (?format=pem: the PEM alone)
+//	GET  /api/v1/info     {version, iperf_port, iperf_host, iperf_running} (boot token)
 //	GET  /healthz         200 "ok" when the bucket answers, 503 otherwise
 package api
 
@@ -43,6 +44,10 @@ type Config struct {
 	// MaxSize refuses PUTs declaring more bytes (default 5 GiB, the S3 limit
 	// of a single PUT; agents do not use multipart uploads).
 	MaxSize int64
+	// Info describes the coordinator's services for GET /api/v1/info (the
+	// iperf3 server the Network stage measures against); nil answers a zero
+	// Info (no iperf3 server).
+	Info func() Info
 	// Health checks the bucket for /healthz; nil means always healthy.
 	Health func(context.Context) error
 	Log    *slog.Logger
@@ -70,6 +75,22 @@ type Error struct {
 type CA struct {
 	Fingerprint string `json:"fingerprint_sha256"`
 	PEM         string `json:"pem"`
+}
+
+// Info is the JSON body of GET /api/v1/info: what an agent needs to know of
+// the coordinator beyond the bucket.
+type Info struct {
+	Version string `json:"version,omitempty"`
+	// IperfPort is the port of the coordinator's iperf3 server; 0 when it
+	// runs none (--iperf-listen off, or iperf3 not installed).
+	IperfPort int `json:"iperf_port"`
+	// IperfHost is the address iperf3 is bound to when that is one address
+	// (--iperf-listen 10.0.1.5:5201); empty when it listens on every
+	// address, and the agent then uses the host it reached the API by.
+	IperfHost string `json:"iperf_host,omitempty"`
+	// IperfRunning says whether the server process is up right now (it is
+	// restarted with backoff when it exits).
+	IperfRunning bool `json:"iperf_running"`
 }
 
 type server struct {
@@ -101,6 +122,7 @@ func New(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/v1/presign", s.presign)
 	mux.HandleFunc("GET /api/v1/ca", s.ca)
+	mux.HandleFunc("GET /api/v1/info", s.info)
 	mux.HandleFunc("GET /healthz", s.health)
 	return mux
 }
@@ -214,6 +236,22 @@ func (s *server) ca(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, CA{Fingerprint: s.cfg.Fingerprint, PEM: string(s.cfg.CertPEM)})
+}
+
+// info needs a valid boot token (fleet or host), like presign: it reveals
+// nothing secret, but an agent learns at boot that its token works.
+func (s *server) info(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.cfg.Tokens.Authenticate(bearer(r)); !ok {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="shakedown"`)
+		fail(w, http.StatusUnauthorized, "unauthorized", "missing or unknown boot token (Authorization: Bearer <token>)")
+		s.cfg.Log.Warn("info refused: bad token", "remote", r.RemoteAddr)
+		return
+	}
+	var in Info
+	if s.cfg.Info != nil {
+		in = s.cfg.Info()
+	}
+	writeJSON(w, http.StatusOK, in)
 }
 
 func (s *server) health(w http.ResponseWriter, r *http.Request) {

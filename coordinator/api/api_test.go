@@ -262,3 +262,42 @@ func TestAddHostToken(t *testing.T) {
 		t.Fatalf("other host's token after rotation: %d", code)
 	}
 }
+
+func TestInfo(t *testing.T) {
+	f := newFixture(t, 0, 0)
+	tok, _ := LoadTokens(f.dir)
+	hostTok, err := AddHostToken(f.dir, "node9", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := New(Config{Tokens: tok, Presigner: f.ps, Info: func() Info {
+		return Info{Version: "v1.2", IperfPort: 5201, IperfRunning: true}
+	}})
+	get := func(h http.Handler, token string) (int, string) {
+		req := httptest.NewRequest(http.MethodGet, "https://10.0.0.1:8443/api/v1/info", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code, strings.TrimSpace(rec.Body.String())
+	}
+	for _, tc := range []struct {
+		name, token string
+		code        int
+		body        string
+	}{
+		{"fleet token", f.fleet, 200, `{"version":"v1.2","iperf_port":5201,"iperf_running":true}`},
+		{"host token", hostTok, 200, `{"version":"v1.2","iperf_port":5201,"iperf_running":true}`},
+		{"no token", "", 401, `{"error":"missing or unknown boot token (Authorization: Bearer <token>)","code":"unauthorized"}`},
+		{"wrong token", "not-a-token-at-all", 401, `{"error":"missing or unknown boot token (Authorization: Bearer <token>)","code":"unauthorized"}`},
+	} {
+		if code, body := get(h, tc.token); code != tc.code || body != tc.body {
+			t.Errorf("%s: %d %s", tc.name, code, body)
+		}
+	}
+	// No Info function: no iperf3 server.
+	if code, body := get(f.h, f.fleet); code != 200 || body != `{"iperf_port":0,"iperf_running":false}` {
+		t.Errorf("without Info: %d %s", code, body)
+	}
+}
