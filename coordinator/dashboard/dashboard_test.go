@@ -172,7 +172,7 @@ func TestDashboardPage(t *testing.T) {
 	}
 	want := []row{
 		{"node1", "r-new", "running", "badge running", "r-new running CPUStress – quick 2026-11-02 08:00:00Z checkpoint.json"},
-		{"node1", "r-old", "pass", "badge pass", "r-old pass Completed – full 2026-11-01 10:31:00Z report.html report.json checkpoint.json"},
+		{"node1", "r-old", "pass", "badge pass", "r-old pass Completed – full 2026-11-01 10:30:00Z report.html report.json checkpoint.json"},
 		{"node2", "r1", "running", "badge fail", "r1 running FailedHolding Storage full 2026-11-01 12:00:00Z checkpoint.json"},
 		{"node4", "broken", "unknown", "badge unknown", ""},
 		{"node4", "<img src=x onerror=alert(1)>", "running", "badge running", "<img src=x onerror=alert(1)> running <b>SMART</b> – 2026-11-01 11:00:00Z checkpoint.json"},
@@ -211,6 +211,75 @@ func TestDashboardPage(t *testing.T) {
 	resp, _ = get(t, srv.URL+"/static/shakedown.css")
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css") {
 		t.Fatalf("css: %d %v", resp.StatusCode, resp.Header)
+	}
+}
+
+// rowsOf parses the page's run rows.
+func rowsOf(t *testing.T, body string) map[string]row {
+	t.Helper()
+	doc, err := html.Parse(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]row{}
+	walk(doc, func(n *html.Node) {
+		if n.Type == html.ElementNode && n.Data == "tr" && attr(n, "class") == "run" {
+			r := row{run: attr(n, "data-run"), verdict: attr(n, "data-verdict"), cells: text(n)}
+			walk(n, func(s *html.Node) {
+				if s.Type == html.ElementNode && s.Data == "span" && strings.HasPrefix(attr(s, "class"), "badge") {
+					r.badge = attr(s, "class")
+				}
+				if s.Type == html.ElementNode && s.Data == "a" && attr(s, "class") == "report" {
+					r.host = attr(s, "href") // the report.html link
+				}
+			})
+			rows[r.run] = r
+		}
+	})
+	return rows
+}
+
+// TestDashboardPrefersCheckpoint: report.json is written during Reporting,
+// before the run completes, so its run.state stays "Reporting"; the
+// checkpoint, rewritten at every transition, has the final state. The row
+// takes state, result and failed stage from the checkpoint, fills only what
+// it lacks from the report, and links report.html.
+func TestDashboardPrefersCheckpoint(t *testing.T) {
+	t0 := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	m := &memBucket{objs: map[string][]byte{}, mod: map[string]time.Time{}}
+	put := func(key, body string) { m.objs[key] = []byte(body); m.mod[key] = t0 }
+	// As the agent leaves it: report written in Reporting, final checkpoint at Completed.
+	put("runs/h1/done/report.json", `{"schema":"shakedown.report","run":{"id":"done","host_id":"h1","profile":"safe","state":"Reporting","updated_at":"2026-11-28T10:04:00Z"}}`)
+	put("runs/h1/done/report.html", `<html></html>`)
+	put("runs/h1/done/checkpoint.json", `{"schema":"shakedown.checkpoint","version":1,"at":"2026-11-28T10:05:00Z","run":{"id":"done","host_id":"h1","profile":"safe","state":"Completed","result":"pass","updated_at":"2026-11-28T10:05:00Z"},"report":"runs/h1/done/report.json"}`)
+	// Closed by a later boot: the checkpoint says failed in CPUStress, the report never came.
+	put("runs/h1/lost/checkpoint.json", `{"run":{"id":"lost","state":"Completed","result":"fail","failed_stage":"CPUStress","profile":"full","updated_at":"2026-11-28T09:00:00Z"},"closed":{"stage":"CPUStress"}}`)
+	// A checkpoint without a profile: the report supplies it, not the state.
+	put("runs/h1/noprof/checkpoint.json", `{"run":{"id":"noprof","state":"Completed","result":"fail","failed_stage":"SMART","updated_at":"2026-11-28T08:00:00Z"}}`)
+	put("runs/h1/noprof/report.json", `{"run":{"id":"noprof","state":"Reporting","profile":"quick","failed_stage":"Storage","updated_at":"2026-11-28T07:59:00Z"}}`)
+	// An unreadable checkpoint: the report is shown, with the problem.
+	put("runs/h1/badcp/checkpoint.json", `{"run":`)
+	put("runs/h1/badcp/report.json", `{"run":{"id":"badcp","state":"Reporting","profile":"full","updated_at":"2026-11-28T06:00:00Z"}}`)
+	srv := newServer(t, m)
+	resp, body := get(t, srv.URL+"/")
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET /: %d", resp.StatusCode)
+	}
+	rows := rowsOf(t, body)
+	for run, w := range map[string]row{
+		"done":   {host: "/o/runs/h1/done/report.html", verdict: "pass", badge: "badge pass", cells: "done pass Completed – safe 2026-11-28 10:05:00Z report.html report.json checkpoint.json"},
+		"lost":   {verdict: "fail", badge: "badge fail", cells: "lost fail Completed CPUStress full 2026-11-28 09:00:00Z checkpoint.json"},
+		"noprof": {verdict: "fail", badge: "badge fail", cells: "noprof fail Completed SMART quick 2026-11-28 08:00:00Z report.json checkpoint.json"},
+		"badcp":  {verdict: "running", badge: "badge running", cells: "badcp running Reporting – full 2026-11-28 06:00:00Z report.json checkpoint.json (unreadable: checkpoint.json: parse JSON: unexpected end of JSON input)"},
+	} {
+		g, ok := rows[run]
+		if !ok {
+			t.Errorf("no row for %s", run)
+			continue
+		}
+		if g.host != w.host || g.verdict != w.verdict || g.badge != w.badge || g.cells != w.cells {
+			t.Errorf("%s:\n got %+v\nwant %+v", run, g, w)
+		}
 	}
 }
 

@@ -13,8 +13,11 @@ import (
 )
 
 // RunView is one run as the dashboard shows it, rebuilt from the bucket:
-// runs/<host>/<run-id>/report.json when the run has reported, else its
-// checkpoint.json.
+// state, result and failed stage from runs/<host>/<run-id>/checkpoint.json
+// (rewritten at every transition, so it has the run's last state), and from
+// its report.json only what the checkpoint lacks (the report is written
+// during Reporting, before the run completes, so its run.state is
+// "Reporting").
 type RunView struct {
 	Host, ID    string
 	State       string
@@ -161,26 +164,16 @@ func collect(ctx context.Context, b Lister, perHost int) ([]HostView, error) {
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
 	for _, r := range todo {
-		key := r.ReportJSON
-		if key == "" {
-			key = r.Checkpoint
-		}
-		if key == "" {
+		if r.Checkpoint == "" && r.ReportJSON == "" {
 			continue
 		}
 		wg.Add(1)
 		sem <- struct{}{}
-		go func(r *RunView, key string) {
+		go func(r *RunView) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			raw, err := b.Get(ctx, key, maxRunJSON)
-			if err == nil {
-				err = parseRun(raw, r)
-			}
-			if err != nil {
-				r.Problem = err.Error()
-			}
-		}(r, key)
+			readRun(ctx, b, r)
+		}(r)
 	}
 	wg.Wait()
 	out := make([]HostView, 0, len(hosts))
@@ -190,6 +183,60 @@ func collect(ctx context.Context, b Lister, perHost int) ([]HostView, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
 }
+
+// readRun fills r from the run's checkpoint.json, then fills what that lacks
+// (or all of it, when it is missing or unreadable) from its report.json.
+func readRun(ctx context.Context, b Lister, r *RunView) {
+	var cpErr error
+	if r.Checkpoint != "" {
+		raw, err := b.Get(ctx, r.Checkpoint, maxRunJSON)
+		if err == nil {
+			err = parseRun(raw, r)
+		}
+		cpErr = err
+	}
+	complete := cpErr == nil && r.Checkpoint != "" && r.State != "" && r.Profile != "" &&
+		(r.Result != "" || !isFinal(r.State))
+	if complete || r.ReportJSON == "" {
+		if cpErr != nil {
+			r.Problem = cpErr.Error()
+		}
+		return
+	}
+	var rep RunView
+	raw, err := b.Get(ctx, r.ReportJSON, maxRunJSON)
+	if err == nil {
+		err = parseRun(raw, &rep)
+	}
+	switch {
+	case err != nil && cpErr != nil:
+		r.Problem = cpErr.Error()
+	case err != nil && r.Checkpoint == "":
+		r.Problem = err.Error()
+	case err != nil:
+		// The checkpoint was read; the report adds nothing.
+	default:
+		if cpErr != nil {
+			r.Problem = "checkpoint.json: " + cpErr.Error()
+		}
+		fill(&r.State, rep.State)
+		fill(&r.Result, rep.Result)
+		fill(&r.FailedStage, rep.FailedStage)
+		fill(&r.Profile, rep.Profile)
+		if cpErr != nil && !rep.Updated.IsZero() {
+			r.Updated = rep.Updated
+		}
+	}
+}
+
+func fill(dst *string, v string) {
+	if *dst == "" {
+		*dst = v
+	}
+}
+
+// isFinal reports whether a run in this state has a result.
+func isFinal(state string) bool { return state == "Completed" || state == "Released" }
 
 // parseRun fills r from a report.json or checkpoint.json. It reads the few
 // fields the dashboard shows, at the top level or under "run" (the journal's
