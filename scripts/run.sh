@@ -7,6 +7,7 @@
 #   5. runs the agent with the safe profile (no disk is written) against the coordinator,
 #   6. prints the dashboard URL and the report's URL. Ctrl-C stops both.
 # Settings (environment): RUN_DIR (.run), LISTEN (127.0.0.1:8443), S3_LISTEN (127.0.0.1:9000),
+# IPERF_LISTEN (the coordinator's iperf3 server for the Network stage; default the LISTEN host, port 5201; "off"),
 # PROFILE (safe), BIN_DIR (bin: prebuilt binaries there are used as they are), AGENT_ARGS (extra `shakedown-agent run` flags), KEEP_SERVING=1 (keep the
 # coordinator up after the run until Ctrl-C; the default when the run holds).
 set -euo pipefail
@@ -15,6 +16,7 @@ cd "$(dirname "$0")/.."
 RUN_DIR=${RUN_DIR:-.run}
 LISTEN=${LISTEN:-127.0.0.1:8443}
 S3_LISTEN=${S3_LISTEN:-127.0.0.1:9000}
+IPERF_LISTEN=${IPERF_LISTEN:-}
 PROFILE=${PROFILE:-safe}
 BIN_DIR=${BIN_DIR:-bin}
 AGENT=$BIN_DIR/shakedown-agent
@@ -57,7 +59,7 @@ trap 'echo; say "interrupted"; exit 130' INT TERM
 
 # 3. Coordinator with the embedded bucket.
 say "starting the coordinator (data: $RUN_DIR/data, log: $COORD_LOG)"
-"$COORD" serve --data "$RUN_DIR/data" --listen "$LISTEN" --s3-listen "$S3_LISTEN" >"$COORD_LOG" 2>&1 &
+"$COORD" serve --data "$RUN_DIR/data" --listen "$LISTEN" --s3-listen "$S3_LISTEN" ${IPERF_LISTEN:+--iperf-listen "$IPERF_LISTEN"} >"$COORD_LOG" 2>&1 &
 coord_pid=$!
 for _ in $(seq 1 120); do
   grep -q '^ready' "$COORD_LOG" 2>/dev/null && break

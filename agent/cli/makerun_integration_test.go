@@ -38,9 +38,12 @@ import (
 //
 // SMART and CPUStress are skipped: on a VM without SMART or with contended
 // memory they hold the run for an operator, and they have their own tests.
+// The Network stage measures (2 s per direction) against the coordinator's
+// own iperf3 server on loopback, which the agent learns from /api/v1/info: it
+// must pass or warn (loopback has no negotiated speed), never skip.
 func TestMakeRunEndToEnd(t *testing.T) {
 	testutil.RequireLong(t)
-	testutil.RequireTools(t, "go", "bash", "jq", "s3cmd")
+	testutil.RequireTools(t, "go", "bash", "jq", "s3cmd", "iperf3")
 	_, file, _, _ := runtime.Caller(0)
 	repo := filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 	bin := t.TempDir()
@@ -52,11 +55,11 @@ func TestMakeRunEndToEnd(t *testing.T) {
 		}
 	}
 	runDir := t.TempDir()
-	listen, s3 := freeAddr(t), freeAddr(t)
+	listen, s3, iperfAddr := freeAddr(t), freeAddr(t), freeAddr(t)
 	cmd := exec.Command("bash", filepath.Join(repo, "scripts", "run.sh"))
 	cmd.Dir = repo
-	cmd.Env = append(os.Environ(), "BIN_DIR="+bin, "RUN_DIR="+runDir, "LISTEN="+listen, "S3_LISTEN="+s3, "KEEP_SERVING=1",
-		"AGENT_ARGS=--stage.skip=SMART,CPUStress --stage.reporting.progress_interval=500ms")
+	cmd.Env = append(os.Environ(), "BIN_DIR="+bin, "RUN_DIR="+runDir, "LISTEN="+listen, "S3_LISTEN="+s3, "IPERF_LISTEN="+iperfAddr, "KEEP_SERVING=1",
+		"AGENT_ARGS=--stage.skip=SMART,CPUStress --stage.reporting.progress_interval=500ms --stage.network.duration=2s")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
@@ -111,6 +114,12 @@ wait:
 			t.Errorf("run.sh output lacks %q", want)
 		}
 	}
+	networkRE := regexp.MustCompile(`\] Network +(pass|warn) +` + regexp.QuoteMeta(iperfAddr) + ` via .*`)
+	if m := networkRE.FindString(out); m != "" {
+		t.Logf("%s", m)
+	} else {
+		t.Errorf("the Network stage did not measure against the coordinator's iperf3 at %s:\n%s", iperfAddr, out)
+	}
 	fp := regexp.MustCompile(`certificate sha256:([0-9a-f]{64})`).FindStringSubmatch(out)
 	if fp == nil {
 		t.Fatalf("no fingerprint in the output:\n%s", out)
@@ -121,6 +130,10 @@ wait:
 	body := get(t, hc, "https://"+listen+"/")
 	if !strings.Contains(body, runID) || !strings.Contains(body, host) {
 		t.Errorf("dashboard does not list run %s of %s:\n%s", runID, host, body)
+	}
+	// ... as completed and passed (its checkpoint), not as Reporting (its report.json).
+	if !strings.Contains(body, `data-run="`+runID+`" data-verdict="pass"`) {
+		t.Errorf("dashboard does not show run %s as passed:\n%s", runID, body)
 	}
 	page := get(t, hc, reportURL)
 	if !strings.Contains(page, `data-result="pass"`) || strings.Contains(page, "<script") {
@@ -190,10 +203,13 @@ wait:
 	state2 := t.TempDir()
 	agent := exec.Command(filepath.Join(bin, "shakedown-agent"), "run", "--profile", "safe", "--state-dir", state2,
 		"--coordinator", "https://"+listen, "--token-file", filepath.Join(runDir, "data", "fleet-token"), "--ca-fingerprint", fp[1],
-		"--stage.skip=SMART,CPUStress")
+		"--stage.skip=SMART,CPUStress", "--stage.network.duration=2s")
 	aout, err := agent.CombinedOutput()
 	if err != nil {
 		t.Fatalf("second agent run: %v\n%s", err, aout)
+	}
+	if !networkRE.Match(aout) {
+		t.Errorf("second run: Network did not measure against %s:\n%s", iperfAddr, aout)
 	}
 	for _, want := range []string{"NOTICE HostLost", lost, "expected spec fetched from the bucket", "SpecValidate pass", "result pass"} {
 		if !strings.Contains(string(aout), want) {
