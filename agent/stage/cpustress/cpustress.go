@@ -77,8 +77,8 @@ func (*Stage) Params() []stage.Param {
 			Help: "stress-ng --cpu workers (0 = one per logical CPU)"},
 		{Name: ParamVMWorkers, Kind: stage.KindInt, Default: "0",
 			Help: "stress-ng --vm workers (0 = half the logical CPUs, at least 1)"},
-		{Name: ParamVMPercent, Kind: stage.KindFloat, Default: "90",
-			Help: "percent of MemAvailable, after the OOM reserve, the vm workers exercise together"},
+		{Name: ParamVMPercent, Kind: stage.KindFloat, Default: "90", ByProfile: map[string]string{"quick": "30", "safe": "30"},
+			Help: "percent of MemAvailable, after the OOM reserve, the vm workers exercise together (full: 90, as the seed; quick/safe: 30 so one pass fits the short run)"},
 		{Name: ParamVMBytes, Kind: stage.KindSize, Default: "0B",
 			Help: "total bytes for the vm workers instead of vm_percent (0B = computed from MemAvailable)"},
 	}

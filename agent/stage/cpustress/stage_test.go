@@ -120,10 +120,10 @@ func TestRunPassArgsAndArtifacts(t *testing.T) {
 			t.Errorf("args %q lack %q", args, want)
 		}
 	}
-	// MemAvailable 12000000 kB - reserve (0.77% of MemTotal + 128 MiB), 90%, / 4.
+	// MemAvailable 12000000 kB - reserve (0.77% of MemTotal + 128 MiB), 30% (quick), / 4.
 	total := uint64(16384000 * 1024)
 	reserve := uint64(float64(total)*0.0077) + overhead
-	per := uint64(float64(12000000*1024-reserve)*0.9) / 4 / pageSize * pageSize
+	per := uint64(float64(12000000*1024-reserve)*0.3) / 4 / pageSize * pageSize
 	// stress-ng 0.15 divides --vm-bytes among the workers: the total is passed.
 	if !strings.Contains(args, "--vm-bytes "+strconv.FormatUint(per*4, 10)+"b") {
 		t.Errorf("args %q: want --vm-bytes %db", args, per*4)
@@ -284,7 +284,7 @@ func TestRunSplitsLargeMemoryOverMoreWorkers(t *testing.T) {
 	write(t, root, "proc/meminfo", "MemTotal:       67108864 kB\nMemFree:        66000000 kB\nMemAvailable:   66060288 kB\n")
 	fake := fakeStress(t, passYAML, "pass-cpu2-vm1.log", 0, "", nil)
 	st := &Stage{SampleInterval: 5 * time.Millisecond, ProgressInterval: 5 * time.Millisecond, NumCPU: func() int { return 2 }}
-	env, _ := stagefake.Env(t, Name, root, fake, stagefake.DefaultParams(st, "quick"))
+	env, _ := stagefake.Env(t, Name, root, fake, stagefake.DefaultParams(st, "full"))
 	if _, err := st.Run(context.Background(), env); err != nil {
 		t.Fatal(err)
 	}
