@@ -118,7 +118,7 @@ func (h *uploadHook) setIperfFact(ctx context.Context, run journal.Run) {
 		h.log.Warn("cannot ask the coordinator for its iperf3 server (tried again at the next transition)", "run", run.ID, "err", err)
 		if !h.iperfWarned {
 			h.iperfWarned = true
-			fmt.Fprintf(h.out, "coordinator: %v (the Network stage needs its iperf3 server; tried again at the next state)\n", err)
+			fmt.Fprintf(h.out, "%v (the Network stage needs the coordinator's iperf3 server; tried again at the next state)\n", err)
 		}
 		return
 	}

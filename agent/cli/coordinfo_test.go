@@ -105,7 +105,7 @@ func TestUploadHookIperfFact(t *testing.T) {
 			if n := calls.Load(); !tc.calls(n) {
 				t.Errorf("%d info requests", n)
 			}
-			if strings.Count(out, "coordinator: ") != 1 {
+			if strings.Count(out, "the Network stage") != 1 {
 				t.Errorf("said more than once:\n%s", out)
 			}
 			if e.Current().State != engine.Completed {

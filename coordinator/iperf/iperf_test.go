@@ -267,3 +267,22 @@ func TestSupervisorRealIperf3(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseAddr(f *testing.F) {
+	for _, s := range []string{"127.0.0.1:5201", ":5201", "[::]:1", "[fe80::1%eth0]:5201", "h:0", "-x:1", "a:b:c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, addr string) {
+		host, port, err := ParseAddr(addr)
+		if err != nil {
+			return
+		}
+		if port < 1 || port > 65535 || strings.HasPrefix(host, "-") {
+			t.Fatalf("ParseAddr(%q) = %q, %d", addr, host, port)
+		}
+		h2, p2, err := ParseAddr(net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil || h2 != host || p2 != port {
+			t.Fatalf("round trip of %q: %q %d %v", addr, h2, p2, err)
+		}
+	})
+}
