@@ -79,6 +79,8 @@ func (*Stage) Params() []stage.Param {
 			Help: "stress-ng --vm workers (0 = half the logical CPUs, at least 1)"},
 		{Name: ParamVMPercent, Kind: stage.KindFloat, Default: "90", ByProfile: map[string]string{"quick": "30", "safe": "30"},
 			Help: "percent of MemAvailable, after the OOM reserve, the vm workers exercise together (full: 90, as the seed; quick/safe: 30 so one pass fits the short run)"},
+		{Name: ParamVMProbe, Kind: stage.KindBool, Default: "true",
+			Help: "before the run, check with 3 s probes that stress-ng can map the planned memory, halving it until it can (the reduction is a warning)"},
 		{Name: ParamVMBytes, Kind: stage.KindSize, Default: "0B",
 			Help: "total bytes for the vm workers instead of vm_percent (0B = computed from MemAvailable)"},
 	}
@@ -110,6 +112,21 @@ func (s *Stage) Run(ctx context.Context, env *stage.Env) (stage.Result, error) {
 		}
 	}
 	log := env.Logger().With("stage", Name)
+	var refused []uint64
+	if env.Params.Bool(ParamVMProbe) && vm > 0 {
+		if err := os.MkdirAll(env.WorkDir, 0o755); err != nil {
+			return stage.Result{}, stage.Errorf(Name, "create work dir: %v", err)
+		}
+		var got uint64
+		got, refused, err = probeMemory(ctx, env, vm, sz.Total)
+		if err != nil {
+			return stage.Result{}, stage.Errorf(Name, "%v", err)
+		}
+		if got != sz.Total {
+			sz.PerWorker = got / uint64(vm) / pageSize * pageSize
+			sz.Total = sz.PerWorker * uint64(vm)
+		}
+	}
 
 	oomBefore, oomErr := readOOMKills(env.Collector)
 	edacBefore, edacErr := collector.ReadEDAC(ctx, env.Collector)
@@ -187,7 +204,8 @@ func (s *Stage) Run(ctx context.Context, env *stage.Env) (stage.Result, error) {
 
 	o := Outcome{
 		Exit: out.ExitCode, Signal: out.Signal, CPUWorkers: cpu, VMWorkers: vm, Duration: duration, Sizing: sz,
-		Limits: sidecar.Limits{MaxC: th.Float("max_temp_c"), DiskMaxC: th.Float("disk_max_temp_c")},
+		Refused: refused,
+		Limits:  sidecar.Limits{MaxC: th.Float("max_temp_c"), DiskMaxC: th.Float("disk_max_temp_c")},
 	}
 	o.Log, _ = ParseLog(bytes.NewReader(logText))
 	if f, err := os.Open(yamlPath); err == nil {

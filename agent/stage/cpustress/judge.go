@@ -34,6 +34,8 @@ type Outcome struct {
 	CPUWorkers, VMWorkers int
 	Duration              time.Duration
 	Sizing                Sizing
+	// Refused lists vm totals the memory probe found stress-ng could not map.
+	Refused []uint64
 }
 
 // Reasons, most important first: the first one that applies is Result.Reason.
@@ -56,6 +58,13 @@ func Judge(o Outcome, now time.Time) stage.Result {
 	}
 	info := func(code, subject, msg string) {
 		findings = append(findings, stage.Finding{Code: code, Severity: stage.Info, Subject: subject, Message: msg})
+	}
+	if len(o.Refused) > 0 {
+		var sizes []string
+		for _, b := range o.Refused {
+			sizes = append(sizes, humanBytes(b))
+		}
+		warn("MemoryReduced", "vm", fmt.Sprintf("stress-ng could not map %s (the kernel refused: MemAvailable overstates what this host backs); exercised %s instead", strings.Join(sizes, ", then "), humanBytes(o.Sizing.Total)))
 	}
 	lg := o.Log
 	if lg == nil {
