@@ -9,7 +9,7 @@
 # Settings (environment): RUN_DIR (.run), LISTEN (127.0.0.1:8443), S3_LISTEN (127.0.0.1:9000),
 # IPERF_LISTEN (the coordinator's iperf3 server for the Network stage; default the LISTEN host, port 5201; "off"),
 # PROFILE (safe), BIN_DIR (bin: prebuilt binaries there are used as they are), AGENT_ARGS (extra `shakedown-agent run` flags), KEEP_SERVING=1 (keep the
-# coordinator up after the run until Ctrl-C; the default when the run holds).
+# coordinator up after the run until Ctrl-C; the default on a terminal and when the run holds; KEEP_SERVING= to exit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -123,6 +123,9 @@ if [ -n "$RUN_ID" ] && [ -n "$HOST_ID" ]; then
   local_html=$(ls -1t "$RUN_DIR"/state/runs/"$RUN_ID"/reporting-*/report.html 2>/dev/null | head -1 || true)
   [ -n "$local_html" ] && say "local copy: $local_html"
 fi
+# Interactive (a terminal): keep the dashboard up to look at the report until Ctrl-C.
+# Non-interactive (scripts, tests): exit once the run completed.
+if [ -z "${KEEP_SERVING+x}" ] && [ -t 0 ] && [ -t 1 ]; then KEEP_SERVING=1; fi
 if [ "$STATE" != "Completed" ] || [ -n "${KEEP_SERVING:-}" ]; then
   say "the coordinator keeps serving; Ctrl-C to stop"
   wait "$coord_pid"
