@@ -47,8 +47,8 @@ func inventoryStage() fake {
 			System: &collector.System{Vendor: "Dell Inc.", Product: "PowerEdge R640", Serial: "ABC123"},
 			CPU:    &collector.CPU{Model: "Xeon Gold 6130", Sockets: 2, Cores: 32, Threads: 64},
 			Memory: &collector.Memory{TotalBytes: 256 << 30},
-			Disks: []collector.Disk{{Name: "sda", SizeBytes: 4e12, Model: "ST4000NM", Serial: "Z1", WWN: "0x5000c500a1b2c3d4", Class: "hdd", Transport: "sata", Rotational: &rot}},
-			NICs:  []collector.NIC{{Name: "eno1", MAC: "aa:bb:cc:dd:ee:01"}}}
+			Disks:  []collector.Disk{{Name: "sda", SizeBytes: 4e12, Model: "ST4000NM", Serial: "Z1", WWN: "0x5000c500a1b2c3d4", Class: "hdd", Transport: "sata", Rotational: &rot}},
+			NICs:   []collector.NIC{{Name: "eno1", MAC: "aa:bb:cc:dd:ee:01"}}}
 		if err := env.PutFact("inventory", inv); err != nil {
 			return stage.Result{}, err
 		}
