@@ -22,23 +22,9 @@ type Input struct {
 
 // Judge decides the stage result (without artifacts).
 func Judge(in Input, now time.Time) stage.Result {
-	var findings []stage.Finding
-	var fails, warns []string
-	reason := ""
-	fail := func(r, code, subject, msg string) {
-		if reason == "" {
-			reason = r
-		}
-		fails = append(fails, msg)
-		findings = append(findings, stage.Finding{Code: code, Severity: stage.Critical, Subject: subject, Message: msg})
-	}
-	warn := func(code, subject, msg string) {
-		warns = append(warns, msg)
-		findings = append(findings, stage.Finding{Code: code, Severity: stage.Warning, Subject: subject, Message: msg})
-	}
-	info := func(code, subject, msg string) {
-		findings = append(findings, stage.Finding{Code: code, Severity: stage.Info, Subject: subject, Message: msg})
-	}
+	var v stage.Verdict
+	fail, warn := v.Fail, v.Warn
+	info := v.Info
 
 	n := len(in.Before.GPUs)
 	if in.Expected >= 0 && n != in.Expected {
@@ -182,18 +168,18 @@ func Judge(in Input, now time.Time) stage.Result {
 		}
 	}
 
-	res := stage.Result{Status: stage.Pass, Findings: findings, Measurements: meas,
+	res := stage.Result{Status: stage.Pass, Findings: v.Findings, Measurements: meas,
 		Summary: map[string]any{"gpus": perGPU, "count": n, "expected": in.Expected, "workload": w,
 			"driver": in.Before.Driver, "dmon_samples": len(in.Dmon), "duration_seconds": in.Duration.Seconds()}}
 	base := fmt.Sprintf("%d GPUs, %s for %s", n, w.Tool, in.Duration)
-	sort.Strings(warns)
+	sort.Strings(v.Warns)
 	switch {
-	case len(fails) > 0:
-		res.Status, res.Reason = stage.Fail, reason
-		res.Message = strings.Join(fails, "; ") + " [" + base + "]"
-	case len(warns) > 0:
+	case len(v.Fails) > 0:
+		res.Status, res.Reason = stage.Fail, v.Reason
+		res.Message = strings.Join(v.Fails, "; ") + " [" + base + "]"
+	case len(v.Warns) > 0:
 		res.Status, res.Reason = stage.Warn, "warning"
-		res.Message = base + ". Warnings: " + strings.Join(warns, "; ")
+		res.Message = base + ". Warnings: " + strings.Join(v.Warns, "; ")
 	default:
 		res.Message = base + ": no new ECC errors, no pending remap, temperatures under the limit"
 	}

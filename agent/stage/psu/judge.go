@@ -38,20 +38,8 @@ func isBattery(id string) bool {
 
 // Judge decides the PSU result (measurements: the envelope per rail).
 func Judge(in Input, now time.Time) stage.Result {
-	var findings []stage.Finding
-	var fails, warns []string
-	reason := ""
-	fail := func(r, code, subject, msg string) {
-		if reason == "" {
-			reason = r
-		}
-		fails = append(fails, msg)
-		findings = append(findings, stage.Finding{Code: code, Severity: stage.Critical, Subject: subject, Message: msg})
-	}
-	warn := func(code, subject, msg string) {
-		warns = append(warns, msg)
-		findings = append(findings, stage.Finding{Code: code, Severity: stage.Warning, Subject: subject, Message: msg})
-	}
+	var v stage.Verdict
+	fail, warn := v.Fail, v.Warn
 	judged := 0
 	var meas []stage.Measurement
 	rails := []*Rail{}
@@ -163,26 +151,26 @@ func Judge(in Input, now time.Time) stage.Result {
 		warn("LoadIncomplete", "load", "load burst: "+e)
 	}
 
-	sort.SliceStable(findings, func(i, j int) bool {
-		return findings[i].Severity == stage.Critical && findings[j].Severity != stage.Critical
+	sort.SliceStable(v.Findings, func(i, j int) bool {
+		return v.Findings[i].Severity == stage.Critical && v.Findings[j].Severity != stage.Critical
 	})
 	sum := map[string]any{"rails": rails, "rails_judged": judged, "supplies": supplies, "ipmi": in.HasIPMI, "ipmi_readings": in.IPMI,
 		"dip_percent": in.DipPercent, "load": in.Load, "duration_seconds": in.Duration.Seconds()}
-	res := stage.Result{Status: stage.Pass, Findings: findings, Measurements: meas, Summary: sum}
+	res := stage.Result{Status: stage.Pass, Findings: v.Findings, Measurements: meas, Summary: sum}
 	base := fmt.Sprintf("%d rails judged (%d hwmon channels recorded), %d supplies via IPMI, %s burst", judged, len(rails), supplies, in.Duration)
 	switch {
-	case len(fails) > 0:
-		res.Status, res.Reason = stage.Fail, reason
-		res.Message = strings.Join(fails, "; ") + " [" + base + "]"
+	case len(v.Fails) > 0:
+		res.Status, res.Reason = stage.Fail, v.Reason
+		res.Message = strings.Join(v.Fails, "; ") + " [" + base + "]"
 	case judged == 0 && supplies == 0:
 		res.Status, res.Reason = stage.Skip, "no_telemetry"
 		res.Message = "no PSU telemetry exposed: no voltage rail with a known nominal value and no IPMI power-supply sensor (" + base + ")"
-		if len(warns) > 0 {
-			res.Message += ". Warnings: " + strings.Join(warns, "; ")
+		if len(v.Warns) > 0 {
+			res.Message += ". Warnings: " + strings.Join(v.Warns, "; ")
 		}
-	case len(warns) > 0:
+	case len(v.Warns) > 0:
 		res.Status, res.Reason = stage.Warn, "warning"
-		res.Message = base + ". Warnings: " + strings.Join(warns, "; ")
+		res.Message = base + ". Warnings: " + strings.Join(v.Warns, "; ")
 	default:
 		res.Message = base + fmt.Sprintf(": no rail dipped more than %.0f%% below nominal, supplies healthy", in.DipPercent)
 	}
