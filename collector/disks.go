@@ -31,6 +31,7 @@ func (diskProbe) Files(Env) []string {
 		"/sys/block/*/device/{model,vendor,serial,wwid,rev,firmware_rev,vpd_pg80,transport}",
 		"/sys/class/nvme/*",
 		"/sys/class/nvme/*/{serial,model,firmware_rev,transport}",
+		"/sys/class/nvme/*/device/vendor",
 		"/run/udev/data/b*",
 	}
 }
@@ -138,6 +139,12 @@ func sysfsIdentity(env Env, name string, d *Disk) {
 			set(&d.Serial, readString(filepath.Join(ctrl, "serial")))
 			set(&d.Model, readString(filepath.Join(ctrl, "model")))
 			set(&d.Firmware, readString(filepath.Join(ctrl, "firmware_rev")))
+			// NVMe has no vendor string in sysfs or udev. The controller's PCI
+			// vendor ID (also Identify's VID) stands in, so vendor+model+serial
+			// identifies NVMe drives without EUI-64/NGUID too.
+			if v := readString(filepath.Join(ctrl, "device", "vendor")); strings.HasPrefix(v, "0x") && d.Vendor == "" {
+				d.Vendor = "pci:" + strings.ToLower(v)
+			}
 		}
 		if e := normHexID(readString(filepath.Join(dir, "eui"))); len(e) == 16 {
 			d.EUI64 = e

@@ -33,6 +33,8 @@ func buildDisks(t *testing.T) *tree {
 		file(nvme+"/nvme0n1/eui", "00 25 38 8b 91 b3 e1 a2\n").
 		file(nvme+"/nvme0n1/nguid", "36344830-5412-3456-0025-384500000001\n").
 		link(nvme+"/nvme0n1/device", "../../nvme0").
+		file("/sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0/vendor", "0x144d\n").
+		link(nvme+"/device", "../../../0000:01:00.0").
 		link("/sys/block/nvme0n1", "../devices/pci0000:00/0000:00:01.0/0000:01:00.0/nvme/nvme0/nvme0n1").
 		link("/sys/class/nvme/nvme0", "../../devices/pci0000:00/0000:00:01.0/0000:01:00.0/nvme/nvme0")
 	sd := "/sys/devices/pci0000:00/0000:00:17.0/ata1/host0/target0:0:0/0:0:0:0"
@@ -71,7 +73,7 @@ func TestDisksSysfsOnly(t *testing.T) {
 	}
 	want := []Disk{
 		{Name: "nvme0n1", DevT: "259:0", SizeBytes: 7501476528 * 512, LogicalSectorSize: 512, PhysicalSectorSize: 4096,
-			Rotational: ptr(false), Transport: "nvme", Class: "nvme", Model: "SAMSUNG MZQL23T8HCLS-00A07",
+			Rotational: ptr(false), Transport: "nvme", Class: "nvme", Vendor: "pci:0x144d", Model: "SAMSUNG MZQL23T8HCLS-00A07",
 			Serial: "S64HNE0T123456", WWN: "eui.36344830541234560025384500000001", EUI64: "0025388b91b3e1a2",
 			NGUID: "36344830541234560025384500000001", Firmware: "GDC5602Q", IdentitySource: "sysfs"},
 		{Name: "sda", DevT: "8:0", SizeBytes: 1953525168 * 512, LogicalSectorSize: 512, PhysicalSectorSize: 512,
@@ -99,7 +101,7 @@ func TestDisksUdevWins(t *testing.T) {
 		t.Errorf("sda with udev = %+v", sda)
 	}
 	nv := byName["nvme0n1"]
-	if nv.IdentitySource != "udev" || nv.Serial != "S64HNE0T123456" || nv.EUI64 != "0025388b91b3e1a2" || nv.NGUID == "" {
+	if nv.IdentitySource != "udev" || nv.Serial != "S64HNE0T123456" || nv.EUI64 != "0025388b91b3e1a2" || nv.NGUID == "" || nv.Vendor != "pci:0x144d" {
 		t.Errorf("nvme with udev = %+v", nv)
 	}
 	if byName["vda"].IdentitySource != "sysfs" {
