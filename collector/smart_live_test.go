@@ -30,7 +30,10 @@ func TestSmartLiveLoopDevice(t *testing.T) {
 	run := &tool.Exec{}
 	out, err := run.Run(ctx, tool.Cmd{Tool: "losetup", Args: []string{"-f", "--show", img}})
 	if err != nil || out.ExitCode != 0 {
-		t.Skipf("SKIPPED: losetup unavailable here: %v %s", err, out.Stderr)
+		if testutil.Required() {
+			t.Fatalf("losetup failed (SHAKEDOWN_INTEGRATION=require): %v %s", err, out.Stderr)
+		}
+		t.Skipf("SKIPPED INTEGRATION TEST: losetup unavailable here: %v %s", err, out.Stderr)
 	}
 	loop := strings.TrimSpace(string(out.Stdout))
 	t.Cleanup(func() { _, _ = run.Run(context.Background(), tool.Cmd{Tool: "losetup", Args: []string{"-d", loop}}) })

@@ -283,7 +283,10 @@ func TestLiveEnumeratorAndBootFinder(t *testing.T) {
 	env := collector.Env{Root: "/", Log: slog.New(slog.DiscardHandler)}
 	cands, err := sysfsEnumerator{env: env}.Disks(context.Background())
 	if err != nil {
-		t.Skipf("no disks probe data here: %v", err)
+		if testutil.Required() {
+			t.Fatalf("enumerate disks (SHAKEDOWN_INTEGRATION=require): %v", err)
+		}
+		t.Skipf("SKIPPED: no disks probe data here: %v", err)
 	}
 	boot, err := mountBoot{env: env}.BootDisks(context.Background())
 	if err != nil {
