@@ -5,7 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/jaypipes/ghw"
 	"github.com/jaypipes/ghw/pkg/pci"
@@ -48,9 +51,19 @@ var displayOnlyVendors = map[string]bool{
 }
 
 func (gpuProbe) Collect(ctx context.Context, env Env, inv *Inventory) error {
-	opts, err := sessionFrom(ctx, env).ghwOpts(true)
-	if err != nil {
-		return fmt.Errorf("load PCI database: %w", err)
+	sc := scanGPUCandidates(env)
+	if !sc.accelerators && !sc.drmCards && !sc.nvidia {
+		// No function ghw or nvidia-smi could report: skip ghw's two PCI
+		// scans and the wait for the PCI database (most of this probe's time).
+		inv.GPUs = []GPU{}
+		return nil
+	}
+	var opts []any
+	if sc.accelerators || sc.drmCards {
+		var err error
+		if opts, err = sessionFrom(ctx, env).ghwOpts(true); err != nil {
+			return fmt.Errorf("load PCI database: %w", err)
+		}
 	}
 	byAddr := map[string]*GPU{}
 	add := func(addr string, d *pci.Device) {
@@ -67,22 +80,28 @@ func (gpuProbe) Collect(ctx context.Context, env Env, inv *Inventory) error {
 		byAddr[addr] = g
 	}
 	var errs []error
-	if acc, err := ghw.Accelerator(opts...); err == nil {
-		for _, a := range acc.Devices {
-			add(a.Address, a.PCIDevice)
+	if sc.accelerators {
+		if acc, err := ghw.Accelerator(opts...); err == nil {
+			for _, a := range acc.Devices {
+				add(a.Address, a.PCIDevice)
+			}
+		} else {
+			errs = append(errs, fmt.Errorf("read accelerators: %w", err))
 		}
-	} else {
-		errs = append(errs, fmt.Errorf("read accelerators: %w", err))
 	}
-	if gi, err := ghw.GPU(opts...); err == nil {
-		for _, c := range gi.GraphicsCards {
-			add(c.Address, c.DeviceInfo)
+	if sc.drmCards {
+		if gi, err := ghw.GPU(opts...); err == nil {
+			for _, c := range gi.GraphicsCards {
+				add(c.Address, c.DeviceInfo)
+			}
+		} else {
+			errs = append(errs, fmt.Errorf("read DRM cards: %w", err))
 		}
-	} else {
-		errs = append(errs, fmt.Errorf("read DRM cards: %w", err))
 	}
-	if err := addNvidiaSMI(ctx, env, byAddr); err != nil {
-		env.Logger().Debug("nvidia-smi not used", "tool", "nvidia-smi", "err", err)
+	if sc.nvidia {
+		if err := addNvidiaSMI(ctx, env, byAddr); err != nil {
+			env.Logger().Debug("nvidia-smi not used", "tool", "nvidia-smi", "err", err)
+		}
 	}
 	gpus := make([]GPU, 0, len(byAddr))
 	for _, g := range byAddr {
@@ -93,7 +112,7 @@ func (gpuProbe) Collect(ctx context.Context, env Env, inv *Inventory) error {
 		gpus[i].Index = i
 	}
 	inv.GPUs = gpus
-	if len(gpus) == 0 && len(errs) == 2 {
+	if len(gpus) == 0 && len(errs) > 0 && len(errs) == btoi(sc.accelerators)+btoi(sc.drmCards) {
 		return errors.Join(errs...)
 	}
 	return nil
@@ -129,4 +148,69 @@ func addNvidiaSMI(ctx context.Context, env Env, byAddr map[string]*GPU) error {
 		g.Serial, g.UUID, g.VBIOS, g.MemoryBytes = ng.Serial, ng.UUID, ng.VBIOS, ng.MemoryBytes
 	}
 	return nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// gpuCandidates says which GPU sources can have anything to report.
+type gpuCandidates struct {
+	accelerators bool // a PCI function of a class ghw's accelerator area keeps
+	drmCards     bool // /sys/class/drm has a card* entry (ghw's GPU area)
+	nvidia       bool // an NVIDIA PCI function (nvidia-smi could report it)
+}
+
+// scanGPUCandidates reads each PCI function's modalias (class file when
+// there is none) to decide which sources are worth asking. When the PCI
+// functions cannot be listed or one cannot be read, every source is asked.
+func scanGPUCandidates(env Env) gpuCandidates {
+	all := gpuCandidates{accelerators: true, drmCards: true, nvidia: true}
+	var c gpuCandidates
+	if ents, err := os.ReadDir(env.Sys("class", "drm")); err == nil {
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), "card") {
+				c.drmCards = true
+				break
+			}
+		}
+	}
+	ents, err := os.ReadDir(env.Sys("bus", "pci", "devices"))
+	if err != nil {
+		return all
+	}
+	for _, e := range ents {
+		vendor, class, ok := pciVendorClass(env.Sys("bus", "pci", "devices", e.Name()))
+		if !ok {
+			return all
+		}
+		switch class[:2] {
+		case "03":
+			c.accelerators = c.accelerators || class[2:] == "02" || class[2:] == "80"
+		case "12":
+			c.accelerators = c.accelerators || class[2:] == "00"
+		}
+		c.nvidia = c.nvidia || vendor == "10de"
+	}
+	return c
+}
+
+// pciVendorClass returns a PCI function's vendor ID and class+subclass
+// ("0302"), lower-case hex, from its modalias
+// ("pci:v000010DEd000015F7sv000010DEsd000011DAbc03sc02i00", what ghw reads)
+// or else its vendor and class files.
+func pciVendorClass(dir string) (vendor, class string, ok bool) {
+	m := strings.ToLower(readString(filepath.Join(dir, "modalias")))
+	if len(m) >= 50 && strings.HasPrefix(m, "pci:v") && m[42:44] == "bc" && m[46:48] == "sc" {
+		return m[9:13], m[44:46] + m[48:50], true
+	}
+	v := strings.ToLower(readString(filepath.Join(dir, "vendor")))
+	cl := strings.ToLower(readString(filepath.Join(dir, "class")))
+	if len(v) != 6 || len(cl) != 8 || !strings.HasPrefix(v, "0x") || !strings.HasPrefix(cl, "0x") {
+		return "", "", false
+	}
+	return v[2:], cl[2:6], true
 }
