@@ -43,7 +43,8 @@ func (nicProbe) Collect(ctx context.Context, env Env, inv *Inventory) error {
 	if err != nil {
 		return fmt.Errorf("list network interfaces: %w: %w", ErrNoData, err)
 	}
-	tools := env.hostTools()
+	src, closeSrc := nicEthtoolSource(env)
+	defer closeSrc()
 	var names []string
 	for _, e := range ents {
 		if _, err := os.Lstat(env.Sys("class", "net", e.Name(), "device")); err != nil {
@@ -51,7 +52,7 @@ func (nicProbe) Collect(ctx context.Context, env Env, inv *Inventory) error {
 		}
 		names = append(names, e.Name())
 	}
-	// NICs are read concurrently (each waits on its ethtool runs), at most 8 at once.
+	// NICs are read concurrently (each may wait on its ethtool runs), at most 8 at once.
 	nics := make([]NIC, len(names))
 	sem := make(chan struct{}, 8)
 	var wg sync.WaitGroup
@@ -60,7 +61,7 @@ func (nicProbe) Collect(ctx context.Context, env Env, inv *Inventory) error {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			nics[i] = readNIC(ctx, env, name, tools)
+			nics[i] = readNIC(ctx, env, name, src)
 		}()
 	}
 	wg.Wait()
@@ -69,7 +70,7 @@ func (nicProbe) Collect(ctx context.Context, env Env, inv *Inventory) error {
 	return nil
 }
 
-func readNIC(ctx context.Context, env Env, name string, tools tool.Runner) NIC {
+func readNIC(ctx context.Context, env Env, name string, src ethtoolSource) NIC {
 	dir := env.Sys("class", "net", name)
 	n := NIC{
 		Name:      name,
@@ -100,57 +101,114 @@ func readNIC(ctx context.Context, env Env, name string, tools tool.Runner) NIC {
 			}
 		}
 	}
-	if tools == nil {
+	if src == nil {
 		return n
 	}
-	log := env.Logger().With("device", name, "tool", "ethtool")
+	a := src.query(ctx, name, n.PermanentMAC == "")
+	if a.settings != nil {
+		s := a.settings
+		n.MaxSpeedMbps = s.MaxSpeedMbps
+		if n.SpeedMbps == nil && (n.Carrier == nil || *n.Carrier) {
+			n.SpeedMbps = s.SpeedMbps
+		}
+		if n.Duplex == "" {
+			n.Duplex = s.Duplex
+		}
+		if n.Carrier == nil {
+			n.Carrier = s.LinkDetected
+		}
+	} else if a.settingsErr != nil {
+		env.Logger().Debug("ethtool settings unavailable", "device", name, "err", a.settingsErr)
+	}
+	if d := a.driver; d != nil {
+		if d.Driver != "" {
+			n.Driver = d.Driver
+		}
+		n.DriverVersion = d.Version
+		n.Firmware = strings.TrimSpace(d.Firmware)
+		if n.PCIAddress == "" && pciAddrRE.MatchString(d.BusInfo) {
+			n.PCIAddress = d.BusInfo
+		}
+	}
+	if a.permMAC != "" {
+		n.PermanentMAC = a.permMAC
+	}
+	return n
+}
+
+// ethtoolSource answers, for one interface, what `ethtool IFACE`,
+// `ethtool -i IFACE` and (perm) `ethtool -P IFACE` say.
+type ethtoolSource interface {
+	query(ctx context.Context, name string, perm bool) ethtoolAnswers
+}
+
+// ethtoolAnswers are the parsed answers; nil or "" is unknown.
+type ethtoolAnswers struct {
+	settings    *ethtoolSettings
+	settingsErr error
+	driver      *ethtoolDriverInfo
+	permMAC     string
+}
+
+// nicEthtoolSource picks how the NIC probe asks ethtool's questions. On the
+// live system it asks the kernel directly (SIOCETHTOOL ioctls: no process
+// per question, see ethtool_ioctl_linux.go), except while a snapshot is being
+// recorded, where the ethtool runs themselves are what the snapshot must
+// hold. A snapshot or fixture root replays its recorded ethtool outputs.
+func nicEthtoolSource(env Env) (ethtoolSource, func()) {
+	tools := env.hostTools()
+	if _, recording := env.Tools.(*recorder); env.IsLiveRoot() && !recording {
+		src, err := newIoctlEthtool(tools)
+		if err == nil {
+			return src, src.close
+		}
+		env.Logger().Debug("ethtool ioctl unavailable, running ethtool", "probe", "nics", "err", err)
+	}
+	if tools == nil {
+		return nil, func() {}
+	}
+	return runnerEthtool{tools: tools}, func() {}
+}
+
+// runnerEthtool runs ethtool through a tool.Runner (the live tool or a
+// snapshot's replay) and parses its text output.
+type runnerEthtool struct{ tools tool.Runner }
+
+func (r runnerEthtool) query(ctx context.Context, name string, perm bool) ethtoolAnswers {
 	// The three ethtool runs are independent: run them together.
 	var outs [3][]byte
 	var errs [3]error
 	var wg sync.WaitGroup
 	for i, args := range [][]string{{name}, {"-i", name}, {"-P", name}} {
-		if i == 2 && n.PermanentMAC != "" {
+		if i == 2 && !perm {
 			break // addr_assign_type already says the MAC in use is the permanent one
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			outs[i], errs[i] = runTool(ctx, tools, "ethtool", args...)
+			outs[i], errs[i] = runTool(ctx, r.tools, "ethtool", args...)
 		}()
 	}
 	wg.Wait()
+	var a ethtoolAnswers
 	if errs[0] == nil {
 		if s, err := parseEthtoolSettings(bytes.NewReader(outs[0])); err == nil {
-			n.MaxSpeedMbps = s.MaxSpeedMbps
-			if n.SpeedMbps == nil && (n.Carrier == nil || *n.Carrier) {
-				n.SpeedMbps = s.SpeedMbps
-			}
-			if n.Duplex == "" {
-				n.Duplex = s.Duplex
-			}
-			if n.Carrier == nil {
-				n.Carrier = s.LinkDetected
-			}
+			a.settings = &s
+		} else {
+			a.settingsErr = err
 		}
 	} else {
-		log.Debug("ethtool settings unavailable", "err", errs[0])
+		a.settingsErr = errs[0]
 	}
 	if errs[1] == nil {
 		if d, err := parseEthtoolDriverInfo(bytes.NewReader(outs[1])); err == nil {
-			if d.Driver != "" {
-				n.Driver = d.Driver
-			}
-			n.DriverVersion = d.Version
-			n.Firmware = strings.TrimSpace(d.Firmware)
-			if n.PCIAddress == "" && pciAddrRE.MatchString(d.BusInfo) {
-				n.PCIAddress = d.BusInfo
-			}
+			a.driver = &d
 		}
 	}
 	if errs[2] == nil && outs[2] != nil {
-		if m, err := parseEthtoolPermAddr(bytes.NewReader(outs[2])); err == nil && m != "" {
-			n.PermanentMAC = m
+		if m, err := parseEthtoolPermAddr(bytes.NewReader(outs[2])); err == nil {
+			a.permMAC = m
 		}
 	}
-	return n
+	return a
 }

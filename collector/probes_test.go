@@ -303,7 +303,7 @@ func TestHungToolCostsOnlyItsValue(t *testing.T) {
 		<-ctx.Done()
 		return tool.Output{ExitCode: -1, Signal: "killed"}, ctx.Err()
 	}})
-	n := readNIC(context.Background(), buildNIC(t).env(), "enp1s0f0", fake)
+	n := readNIC(context.Background(), buildNIC(t).env(), "enp1s0f0", runnerEthtool{tools: fake})
 	if n.SpeedMbps == nil || *n.SpeedMbps != 1000 || n.Driver != "ixgbe" || n.MaxSpeedMbps != nil || n.Firmware != "" {
 		t.Errorf("NIC after hung ethtool = %+v", n)
 	}
