@@ -3,7 +3,9 @@ package collector
 import (
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -399,4 +401,70 @@ func sortedVendorNames[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// TestFindPCIVendor: the binary search finds every vendor line of the real
+// pci.ids at its offset, misses absent IDs, and filterPCIIDs still finds a
+// vendor of an unsorted file (linear fallback).
+func TestFindPCIVendor(t *testing.T) {
+	full, err := os.ReadFile("/usr/share/misc/pci.ids")
+	if err != nil {
+		if full, err = embeddedPCIIDsText(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	classes := pciIDsClassStart(full)
+	if !bytes.HasPrefix(full[classes:], []byte("\nC 00  ")) || bytes.Contains(full[:classes], []byte("\nC ")) {
+		t.Fatalf("class section found at %d: %q", classes, full[classes:min(classes+20, len(full))])
+	}
+	n := 0
+	for off := 0; off < classes; {
+		if l := full[off:classes]; len(l) >= 6 && l[4] == ' ' && l[5] == ' ' && isLowerHex(l[:4]) {
+			if got := findPCIVendor(full[:classes], string(l[:4])); got != off {
+				t.Errorf("vendor %s at %d, binary search says %d", l[:4], off, got)
+			}
+			n++
+		}
+		nl := bytes.IndexByte(full[off:], '\n')
+		if nl < 0 {
+			break
+		}
+		off += nl + 1
+	}
+	if n < 2000 {
+		t.Errorf("only %d vendor lines checked", n)
+	}
+	for _, id := range []string{"0000", "zzzz", "10d"} {
+		if got := findPCIVendor(full[:classes], id); got >= 0 {
+			t.Errorf("absent vendor %q found at %d", id, got)
+		}
+	}
+	if got := pciIDsClassStart([]byte(pciIDsSample)); !strings.HasPrefix(pciIDsSample[got:], "\nC 02  ") {
+		t.Errorf("sample class start %d", got)
+	}
+	unsorted := "1af4  Red Hat, Inc.\n\t1000  Virtio network device\n10de  NVIDIA Corporation\n\t2330  GH100\n0001  SafeNet\nC 02  Network controller\n"
+	db, err := parsePCIIDs(bytes.NewReader(filterPCIIDs([]byte(unsorted), map[string]map[string]bool{"10de": {"2330": true}, "0001": {}})), nil)
+	if err != nil || db.Products["10de2330"] == nil || db.Vendors["0001"] == nil || db.Classes["02"] == nil {
+		t.Errorf("unsorted file: %v %+v", err, db)
+	}
+}
+
+func TestMapFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, content := range []string{pciIDsSample, ""} {
+		p := filepath.Join(dir, "f")
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		b, release, err := mapFile(p)
+		if err != nil || string(b) != content {
+			t.Errorf("mapFile(%d bytes) = %d bytes, %v", len(content), len(b), err)
+		}
+		if release != nil {
+			release()
+		}
+	}
+	if _, _, err := mapFile(filepath.Join(dir, "absent")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("absent file: %v", err)
+	}
 }

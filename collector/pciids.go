@@ -28,33 +28,36 @@ var pciIDsCandidates = []string{"/usr/share/misc/pci.ids", "/usr/share/hwdata/pc
 
 // readPCIIDs returns the pci.ids to use: Env.PCIIDs, else one under Root,
 // else the embedded copy (decompressed once into the user cache directory,
-// so later runs read a plain file), and a description of the source.
-func readPCIIDs(env Env) ([]byte, string, error) {
+// so later runs read a plain file), and a description of the source. Files
+// are mapped, not read (see mapFile); release unmaps, after which the bytes
+// must not be touched.
+func readPCIIDs(env Env) (data []byte, src string, release func(), err error) {
 	if env.PCIIDs != "" {
-		b, err := os.ReadFile(env.PCIIDs)
+		b, release, err := mapFile(env.PCIIDs)
 		if err != nil {
-			return nil, "", fmt.Errorf("read pci.ids: %w", err)
+			return nil, "", nil, fmt.Errorf("read pci.ids: %w", err)
 		}
-		return b, env.PCIIDs, nil
+		return b, env.PCIIDs, release, nil
 	}
 	for _, c := range pciIDsCandidates {
 		p := env.Path(c)
-		if b, err := os.ReadFile(p); err == nil {
-			return b, p, nil
+		if b, release, err := mapFile(p); err == nil {
+			return b, p, release, nil
 		}
 	}
+	noop := func() {}
 	sum := sha256.Sum256(embeddedPCIIDs)
 	dir, err := os.UserCacheDir()
 	if err != nil {
 		dir = os.TempDir()
 	}
 	cache := filepath.Join(dir, "shakedown", "pci.ids-"+hex.EncodeToString(sum[:6]))
-	if b, err := os.ReadFile(cache); err == nil && len(b) > 0 {
-		return b, "embedded (cached " + cache + ")", nil
+	if b, release, err := mapFile(cache); err == nil && len(b) > 0 {
+		return b, "embedded (cached " + cache + ")", release, nil
 	}
 	b, err := embeddedPCIIDsText()
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	// Best effort, and only when reading the live system (tests never write
 	// outside their temp dirs): a read-only or full disk only costs the next
@@ -65,7 +68,7 @@ func readPCIIDs(env Env) ([]byte, string, error) {
 			os.Remove(tmp)
 		}
 	}
-	return b, "embedded", nil
+	return b, "embedded", noop, nil
 }
 
 var (
@@ -107,10 +110,11 @@ func loadPCIDB(env Env, want map[string]map[string]bool) (*pcidb.PCIDB, string, 
 		// No PCI functions: nothing to name.
 		return &pcidb.PCIDB{Classes: map[string]*pcidb.Class{}, Vendors: map[string]*pcidb.Vendor{}, Products: map[string]*pcidb.Product{}}, "none", nil
 	}
-	b, src, err := readPCIIDs(env)
+	b, src, release, err := readPCIIDs(env)
 	if err != nil {
 		return nil, "", err
 	}
+	defer release() // parsePCIIDs copies what it keeps
 	if want != nil {
 		b = filterPCIIDs(b, want)
 	}
@@ -123,15 +127,23 @@ func loadPCIDB(env Env, want map[string]map[string]bool) (*pcidb.PCIDB, string, 
 
 // filterPCIIDs returns, for each wanted vendor, its vendor line and the
 // lines of the wanted devices with their subsystem lines, followed by the
-// class section.
+// class section. pci.ids lists vendors in ID order, so each vendor line is
+// found by binary search (a few lines read, not the whole 1.3 MB file); a
+// vendor the search misses is looked for linearly too, so an unsorted file
+// only costs time.
 func filterPCIIDs(data []byte, want map[string]map[string]bool) []byte {
+	classes := pciIDsClassStart(data)
 	var out []byte
 	for id, devs := range want {
-		i := bytes.Index(data, []byte("\n"+id+"  "))
+		i := findPCIVendor(data[:classes], id)
 		if i < 0 {
-			continue
+			i = bytes.Index(data, []byte("\n"+id+"  "))
+			if i < 0 {
+				continue
+			}
+			i++
 		}
-		pos := i + 1
+		pos := i
 		keep := false
 		for first := true; pos < len(data); first = false {
 			end := len(data)
@@ -161,10 +173,92 @@ func filterPCIIDs(data []byte, want map[string]map[string]bool) []byte {
 			out = append(out, '\n')
 		}
 	}
-	if c := bytes.Index(data, []byte("\nC ")); c >= 0 {
-		out = append(out, data[c+1:]...)
+	if classes < len(data) {
+		out = append(out, data[classes+1:]...)
 	}
 	return out
+}
+
+// pciIDsClassStart returns the offset of the newline before the class
+// section's first line ("C 00  Unclassified device" in the real file; it is
+// near the end, so it is searched from the end), or len(data) when there is
+// no class section.
+func pciIDsClassStart(data []byte) int {
+	if c := bytes.LastIndex(data, []byte("\nC 00  ")); c >= 0 {
+		// It starts the section when the nearest line before it that is
+		// neither indented nor a comment is not a class line.
+		for end := c; end > 0; {
+			start := bytes.LastIndexByte(data[:end], '\n') + 1
+			if l := data[start:end]; len(l) > 0 && l[0] != '\t' && l[0] != '#' {
+				if !bytes.HasPrefix(l, []byte("C ")) {
+					return c
+				}
+				break
+			}
+			end = start - 1
+		}
+	}
+	if c := bytes.Index(data, []byte("\nC ")); c >= 0 {
+		return c
+	}
+	return len(data)
+}
+
+// findPCIVendor binary-searches the vendor lines ("hhhh  Name", at the start
+// of a line, in ascending ID order) of data for id; it returns the line's
+// offset or -1.
+func findPCIVendor(data []byte, id string) int {
+	lo, hi := 0, len(data)
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		p := nextPCIVendorLine(data, mid, hi)
+		if p >= hi {
+			hi = mid // no vendor line in [mid, hi)
+			continue
+		}
+		switch v := string(data[p : p+4]); {
+		case v == id:
+			return p
+		case v < id:
+			lo = p + 1
+		default:
+			hi = mid // no vendor line in [mid, p), and the one at p is past id
+		}
+	}
+	return -1
+}
+
+// nextPCIVendorLine returns the offset of the first vendor line starting in
+// [pos, end), or end.
+func nextPCIVendorLine(data []byte, pos, end int) int {
+	if pos > 0 && data[pos-1] != '\n' {
+		nl := bytes.IndexByte(data[pos:end], '\n')
+		if nl < 0 {
+			return end
+		}
+		pos += nl + 1
+	}
+	for pos < end {
+		// The line may run past end: only its start has to be before it.
+		if l := data[pos:]; len(l) >= 6 && l[4] == ' ' && l[5] == ' ' && isLowerHex(l[:4]) {
+			return pos
+		}
+		nl := bytes.IndexByte(data[pos:end], '\n')
+		if nl < 0 {
+			return end
+		}
+		pos += nl + 1
+	}
+	return end
+}
+
+func isLowerHex(b []byte) bool {
+	for _, c := range b {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // parsePCIIDs parses the pci.ids format (see the file's header): vendor lines
@@ -304,8 +398,8 @@ func isHex(b []byte) bool {
 func pciIDsPresent(env Env) map[string]map[string]bool {
 	want := map[string]map[string]bool{}
 	add := func(v, d string) {
-		if len(v) != 4 {
-			return
+		if len(v) != 4 || v == "0000" {
+			return // 0000: no subsystem (not a vendor; pci.ids has no entry to look for)
 		}
 		if want[v] == nil {
 			want[v] = map[string]bool{}
