@@ -8,72 +8,77 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
 //go:embed report.html.tmpl
 var htmlTemplate string
 
-var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
-	"ts": func(t any) string {
-		switch v := t.(type) {
-		case time.Time:
-			if v.IsZero() {
-				return "-"
+// tmpl is parsed on first use, not at program start: every shakedown-agent
+// command links this package, and parsing costs about a millisecond.
+var tmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report").Funcs(template.FuncMap{
+		"ts": func(t any) string {
+			switch v := t.(type) {
+			case time.Time:
+				if v.IsZero() {
+					return "-"
+				}
+				return v.UTC().Format("2006-01-02 15:04:05 UTC")
+			case *time.Time:
+				if v == nil || v.IsZero() {
+					return "-"
+				}
+				return v.UTC().Format("2006-01-02 15:04:05 UTC")
 			}
-			return v.UTC().Format("2006-01-02 15:04:05 UTC")
-		case *time.Time:
-			if v == nil || v.IsZero() {
-				return "-"
-			}
-			return v.UTC().Format("2006-01-02 15:04:05 UTC")
-		}
-		return "-"
-	},
-	"dur": func(s any) string {
-		var f float64
-		switch v := s.(type) {
-		case float64:
-			f = v
-		case *float64:
-			if v == nil {
-				return "-"
-			}
-			f = *v
-		}
-		return time.Duration(f * float64(time.Second)).Round(time.Second).String()
-	},
-	"bytes": func(n any) string {
-		switch v := n.(type) {
-		case int64:
-			if v < 0 {
-				return "-"
-			}
-			return HumanBytes(uint64(v))
-		case uint64:
-			return HumanBytes(v)
-		}
-		return "-"
-	},
-	"num":   fmtNum,
-	"upper": strings.ToUpper,
-	"lines": func(s string) []string { return strings.Split(strings.TrimRight(s, "\n"), "\n") },
-	"mbps": func(p *int) string {
-		if p == nil {
 			return "-"
-		}
-		return strconv.Itoa(*p) + " Mb/s"
-	},
-	"yesno": func(p *bool) string {
-		if p == nil {
+		},
+		"dur": func(s any) string {
+			var f float64
+			switch v := s.(type) {
+			case float64:
+				f = v
+			case *float64:
+				if v == nil {
+					return "-"
+				}
+				f = *v
+			}
+			return time.Duration(f * float64(time.Second)).Round(time.Second).String()
+		},
+		"bytes": func(n any) string {
+			switch v := n.(type) {
+			case int64:
+				if v < 0 {
+					return "-"
+				}
+				return HumanBytes(uint64(v))
+			case uint64:
+				return HumanBytes(v)
+			}
 			return "-"
-		}
-		if *p {
-			return "yes"
-		}
-		return "no"
-	},
-}).Parse(htmlTemplate))
+		},
+		"num":   fmtNum,
+		"upper": strings.ToUpper,
+		"lines": func(s string) []string { return strings.Split(strings.TrimRight(s, "\n"), "\n") },
+		"mbps": func(p *int) string {
+			if p == nil {
+				return "-"
+			}
+			return strconv.Itoa(*p) + " Mb/s"
+		},
+		"yesno": func(p *bool) string {
+			if p == nil {
+				return "-"
+			}
+			if *p {
+				return "yes"
+			}
+			return "no"
+		},
+	}).Parse(htmlTemplate))
+})
 
 type htmlView struct {
 	*Report
@@ -100,7 +105,7 @@ func WriteHTML(w io.Writer, r *Report) error {
 		}
 	}
 	v.Charts = charts(r)
-	if err := tmpl.Execute(w, v); err != nil {
+	if err := tmpl().Execute(w, v); err != nil {
 		return fmt.Errorf("render report.html: %w", err)
 	}
 	return nil
