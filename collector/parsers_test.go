@@ -468,3 +468,30 @@ func TestMapFile(t *testing.T) {
 		t.Errorf("absent file: %v", err)
 	}
 }
+
+// TestPCIIDsPresent: IDs come from modalias when it parses, else from the
+// vendor, device and subsystem_vendor files; subsystem vendor 0000 (none) is
+// not looked up.
+func TestPCIIDsPresent(t *testing.T) {
+	tr := newTree(t)
+	dev := func(addr string, files map[string]string) {
+		d := "/sys/devices/pci0000:00/" + addr
+		for f, v := range files {
+			tr.file(d+"/"+f, v)
+		}
+		tr.link("/sys/bus/pci/devices/"+addr, "../../../devices/pci0000:00/"+addr)
+	}
+	dev("0000:00:00.0", map[string]string{"modalias": "pci:v00008086d00000D57sv00000000sd00000000bc06sc00i00\n"})
+	dev("0000:00:03.0", map[string]string{"vendor": "0x1af4\n", "device": "0x1041\n", "subsystem_vendor": "0x1af4\n"})
+	dev("0000:3b:00.0", map[string]string{"modalias": "pci:v000010DEd00002330sv000010DEsd000016C1bc03sc02i00\n", "vendor": "0x9999\n"})
+	dev("0000:3c:00.0", map[string]string{"modalias": "pci:vXYZ\n", "vendor": "0x15b3\n", "device": "0x101d\n", "subsystem_vendor": "0x0000\n"})
+	want := map[string]map[string]bool{
+		"8086": {"0d57": true},
+		"1af4": {"1041": true},
+		"10de": {"2330": true},
+		"15b3": {"101d": true},
+	}
+	if d := cmp.Diff(want, pciIDsPresent(tr.env())); d != "" {
+		t.Errorf("pciIDsPresent (-want +got):\n%s", d)
+	}
+}

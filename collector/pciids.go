@@ -414,13 +414,17 @@ func pciIDsPresent(env Env) map[string]map[string]bool {
 	ents, _ := os.ReadDir(env.Sys("bus", "pci", "devices"))
 	for _, e := range ents {
 		dir := env.Sys("bus", "pci", "devices", e.Name())
-		add(id(dir, "vendor"), id(dir, "device"))
-		add(id(dir, "subsystem_vendor"), "")
-		// "pci:v000010DEd00002330sv000010DEsd000016C1bc03sc02i00"
-		if m := strings.ToLower(readString(filepath.Join(dir, "modalias"))); len(m) >= 42 && strings.HasPrefix(m, "pci:v") {
+		// "pci:v000010DEd00002330sv000010DEsd000016C1bc03sc02i00": the
+		// kernel builds it from the same config space fields as the vendor,
+		// device and subsystem_vendor files, so one read does for the three.
+		if m := strings.ToLower(readString(filepath.Join(dir, "modalias"))); len(m) >= 42 && strings.HasPrefix(m, "pci:v") &&
+			m[13] == 'd' && m[22:24] == "sv" && isLowerHex([]byte(m[5:22])) && isLowerHex([]byte(m[24:32])) {
 			add(m[9:13], m[18:22])
 			add(m[28:32], "")
+			continue
 		}
+		add(id(dir, "vendor"), id(dir, "device"))
+		add(id(dir, "subsystem_vendor"), "")
 	}
 	return want
 }
