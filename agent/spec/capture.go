@@ -170,9 +170,9 @@ disks:
 		mac := nicMAC(n)
 		pci := canonPCI(n.PCIAddress)
 		switch {
-		case macRE.MatchString(mac) && mac != "00:00:00:00:00:00" && !seenNIC["mac:"+mac]:
+		case macRE().MatchString(mac) && mac != "00:00:00:00:00:00" && !seenNIC["mac:"+mac]:
 			seenNIC["mac:"+mac] = true
-		case pciRE.MatchString(n.PCIAddress) && !seenNIC["pci:"+pci]:
+		case pciRE().MatchString(n.PCIAddress) && !seenNIC["pci:"+pci]:
 			seenNIC["pci:"+pci] = true
 			mac = ""
 		default:
@@ -181,7 +181,7 @@ disks:
 		}
 		if mac != "" {
 			e.line("  - mac: %s", q(mac))
-			if n.PCIAddress != "" && pciRE.MatchString(n.PCIAddress) {
+			if n.PCIAddress != "" && pciRE().MatchString(n.PCIAddress) {
 				e.line("    pci: %s", q(canonPCI(n.PCIAddress)))
 			}
 		} else {

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
@@ -160,11 +161,11 @@ func (p *parser) err(n *yaml.Node, path, format string, a ...any) {
 	p.errAt(n.Line, n.Column, path, format, a...)
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlLineRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): (.*)$`) })
 
 func (p *parser) yamlErr(err error) {
 	msg := err.Error()
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+	if m := yamlLineRE().FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		p.errAt(line, 1, "", "YAML syntax: %s", m[2])
 		return
@@ -635,8 +636,10 @@ func (p *parser) disk(n *yaml.Node, path string) (Disk, bool) {
 	return d, true
 }
 
-var macRE = regexp.MustCompile(`^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$`)
-var pciRE = regexp.MustCompile(`^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$`)
+var macRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$`) })
+var pciRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$`)
+})
 
 func (p *parser) nics(n *yaml.Node, path string) []NIC {
 	if isNull(n) {
@@ -656,7 +659,7 @@ func (p *parser) nics(n *yaml.Node, path string) []NIC {
 		if !p.mapping(it, ip, "each NIC is a mapping with mac or pci, and optional min_speed_mbps", []field{
 			{"mac", false, func(v *yaml.Node, path string) {
 				if s, ok := p.text(v, path, "write the permanent MAC, e.g. 3c:ec:ef:01:02:03"); ok {
-					if !macRE.MatchString(s) || canonMAC(s) == "00:00:00:00:00:00" {
+					if !macRE().MatchString(s) || canonMAC(s) == "00:00:00:00:00:00" {
 						p.err(v, path, "%q is not a MAC address; write six hex pairs, e.g. 3c:ec:ef:01:02:03", clip(s))
 						return
 					}
@@ -665,7 +668,7 @@ func (p *parser) nics(n *yaml.Node, path string) []NIC {
 			}},
 			{"pci", false, func(v *yaml.Node, path string) {
 				if s, ok := p.text(v, path, "write the PCI address, e.g. 0000:3b:00.0"); ok {
-					if !pciRE.MatchString(s) {
+					if !pciRE().MatchString(s) {
 						p.err(v, path, "%q is not a PCI address; write e.g. 0000:3b:00.0", clip(s))
 						return
 					}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -87,7 +88,7 @@ type Log struct {
 }
 
 // "stress-ng: fail:  [16960] vm: detected ..." -> level "fail", text "vm: detected ..."
-var logLine = regexp.MustCompile(`^stress-ng:\s+([a-z]+):\s+\[\d+\]\s?(.*)$`)
+var logLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^stress-ng:\s+([a-z]+):\s+\[\d+\]\s?(.*)$`) })
 
 // ParseLog reads stress-ng's log lines; unknown lines are ignored.
 func ParseLog(r io.Reader) (*Log, error) {
@@ -96,7 +97,7 @@ func ParseLog(r io.Reader) (*Log, error) {
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for sc.Scan() {
 		line := strings.TrimRight(sc.Text(), "\r")
-		m := logLine.FindStringSubmatch(line)
+		m := logLine().FindStringSubmatch(line)
 		if m == nil {
 			continue
 		}

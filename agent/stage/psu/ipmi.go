@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // SDRRow is one `ipmitool sdr` line: "PS1 Status | C8h | ok | 10.1 | Presence detected".
@@ -20,9 +21,11 @@ type SDRRow struct {
 	Unit  string   `json:"unit,omitempty"`
 }
 
-var reSupplySlot = regexp.MustCompile(`^(ps|psu|power supply)\s*\d`)
+var reSupplySlot = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(ps|psu|power supply)\s*\d`) })
 
-var reNumber = regexp.MustCompile(`^(-?\d+(?:\.\d+)?)\s+(Volts|Watts|Amps|degrees C|RPM|percent)\b`)
+var reNumber = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(-?\d+(?:\.\d+)?)\s+(Volts|Watts|Amps|degrees C|RPM|percent)\b`)
+})
 
 // ParseSDR parses `ipmitool sdr [type X|elist]` output. Lines that do not
 // have the five columns are skipped; an output with no row is an error.
@@ -38,7 +41,7 @@ func ParseSDR(r io.Reader) ([]SDRRow, error) {
 		if row.Name == "" {
 			continue
 		}
-		if m := reNumber.FindStringSubmatch(row.Reading); m != nil {
+		if m := reNumber().FindStringSubmatch(row.Reading); m != nil {
 			if v, err := strconv.ParseFloat(m[1], 64); err == nil {
 				row.Value, row.Unit = &v, m[2]
 			}
@@ -87,5 +90,5 @@ func isSupplySlot(name string) bool {
 	if strings.Contains(n, "redundan") || strings.Contains(n, "supplies") || strings.Contains(n, "unit") {
 		return false
 	}
-	return reSupplySlot.MatchString(n)
+	return reSupplySlot().MatchString(n)
 }

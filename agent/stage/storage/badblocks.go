@@ -107,8 +107,12 @@ type BadblocksProgress struct {
 	Read, Write, Corrupt int
 }
 
-var bareRE = regexp.MustCompile(`(\d+(?:\.\d+)?)% done, [0-9:]+ elapsed\. \((\d+)/(\d+)/(\d+) errors\)`)
-var phaseRE = regexp.MustCompile(`(Testing with (?:random )?pattern [0-9a-fA-Fx]+|Reading and comparing|Checking for bad blocks[^:]*)`)
+var bareRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(\d+(?:\.\d+)?)% done, [0-9:]+ elapsed\. \((\d+)/(\d+)/(\d+) errors\)`)
+})
+var phaseRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(Testing with (?:random )?pattern [0-9a-fA-Fx]+|Reading and comparing|Checking for bad blocks[^:]*)`)
+})
 
 // progressWriter parses badblocks -s output as it streams (progress updates
 // overwrite each other with backspaces, so it splits on \b, \r and \n) and
@@ -146,13 +150,13 @@ func (w *progressWriter) Write(p []byte) (int, error) {
 }
 
 func (w *progressWriter) line(s string) {
-	if m := phaseRE.FindString(s); m != "" {
+	if m := phaseRE().FindString(s); m != "" {
 		if m != w.phase {
 			w.phase = m
 			w.last = time.Time{}
 		}
 	}
-	m := bareRE.FindStringSubmatch(s)
+	m := bareRE().FindStringSubmatch(s)
 	if m == nil {
 		return
 	}

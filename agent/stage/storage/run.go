@@ -8,13 +8,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/shakedown/shakedown/agent/stage"
 	"github.com/shakedown/shakedown/collector/tool"
 )
 
-var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+var unsafeName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^A-Za-z0-9._-]+`) })
 
 // testDisk runs the surface test and fio on one gated disk.
 func testDisk(ctx context.Context, env *stage.Env, d *gatedDisk, th stage.Params) diskOutcome {
@@ -23,7 +24,7 @@ func testDisk(ctx context.Context, env *stage.Env, d *gatedDisk, th stage.Params
 		o.findings = append(o.findings, stage.Finding{Code: "WipeProbeOverridden", Severity: stage.Warning, Subject: d.identity,
 			Message: fmt.Sprintf("wipe-probe found %s; overridden by %s: %s", d.report.Summary(), d.override.Who, d.override.Reason)})
 	}
-	name := unsafeName.ReplaceAllString(d.cand.Disk.Name, "_")
+	name := unsafeName().ReplaceAllString(d.cand.Disk.Name, "_")
 	scratch := filepath.Join(env.WorkDir, "storage-"+name)
 	if err := os.MkdirAll(scratch, 0o755); err != nil {
 		o.err = fmt.Errorf("create scratch dir: %w", err)
@@ -152,7 +153,7 @@ func writeList(env *stage.Env, o *diskOutcome, _ string, d *gatedDisk, list []by
 	if len(list) == 0 {
 		return
 	}
-	name := "badblocks-" + unsafeName.ReplaceAllString(d.cand.Disk.Name, "_") + ".txt"
+	name := "badblocks-" + unsafeName().ReplaceAllString(d.cand.Disk.Name, "_") + ".txt"
 	if a, err := env.WriteArtifact(name, list, "text/plain"); err == nil {
 		o.artifacts = append(o.artifacts, a)
 	}
