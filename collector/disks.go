@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 )
@@ -36,7 +35,16 @@ func (diskProbe) Files(Env) []string {
 	}
 }
 
-var skipBlock = regexp.MustCompile(`^(loop|ram|zram|dm-|md|nbd)\d*`)
+// skipBlock reports whether a block device name is a virtual device
+// (loop, ram, zram, device-mapper, md RAID, nbd), never a disk.
+func skipBlock(name string) bool {
+	for _, p := range []string{"loop", "ram", "zram", "dm-", "md", "nbd"} {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
 
 func (diskProbe) Collect(_ context.Context, env Env, inv *Inventory) error {
 	ents, err := os.ReadDir(env.Sys("block"))
@@ -50,7 +58,7 @@ func (diskProbe) Collect(_ context.Context, env Env, inv *Inventory) error {
 	sort.Strings(names)
 	disks := []Disk{}
 	for _, n := range names {
-		if skipBlock.MatchString(n) {
+		if skipBlock(n) {
 			continue
 		}
 		if h, ok := readInt(env.Sys("block", n, "hidden")); ok && h == 1 {
@@ -134,8 +142,8 @@ func sysfsIdentity(env Env, name string, d *Disk) {
 		set(&d.Serial, readString(filepath.Join(dev, "serial")))
 		set(&d.Model, readString(filepath.Join(dev, "model")))
 		set(&d.Firmware, readString(filepath.Join(dev, "firmware_rev")))
-		if m := nvmeCtrl.FindStringSubmatch(name); m != nil {
-			ctrl := env.Sys("class", "nvme", "nvme"+m[1])
+		if n, ok := nvmeCtrl(name); ok {
+			ctrl := env.Sys("class", "nvme", "nvme"+n)
 			set(&d.Serial, readString(filepath.Join(ctrl, "serial")))
 			set(&d.Model, readString(filepath.Join(ctrl, "model")))
 			set(&d.Firmware, readString(filepath.Join(ctrl, "firmware_rev")))
@@ -180,7 +188,38 @@ func sysfsIdentity(env Env, name string, d *Disk) {
 	}
 }
 
-var nvmeCtrl = regexp.MustCompile(`^nvme(\d+)(?:c\d+)?n\d+$`)
+// nvmeCtrl returns the controller number of an NVMe namespace block device
+// name ("nvme0n1" and the multipath "nvme0c1n1" -> "0").
+func nvmeCtrl(name string) (string, bool) {
+	rest, ok := strings.CutPrefix(name, "nvme")
+	if !ok {
+		return "", false
+	}
+	ctrl, rest := leadingDigits(rest)
+	if ctrl == "" {
+		return "", false
+	}
+	if r, ok := strings.CutPrefix(rest, "c"); ok {
+		var path string
+		if path, rest = leadingDigits(r); path == "" {
+			return "", false
+		}
+	}
+	rest, ok = strings.CutPrefix(rest, "n")
+	if ns, tail := leadingDigits(rest); !ok || ns == "" || tail != "" {
+		return "", false
+	}
+	return ctrl, true
+}
+
+// leadingDigits splits s after its leading ASCII digits.
+func leadingDigits(s string) (digits, rest string) {
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return s[:i], s[i:]
+}
 
 // diskTransport derives the bus from the device name, the resolved sysfs
 // device path and, when present, udev's ID_BUS/ID_PATH.

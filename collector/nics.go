@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -36,7 +35,15 @@ func (nicProbe) Files(Env) []string {
 	}
 }
 
-var pciAddrRE = regexp.MustCompile(`^[0-9a-f]{4,8}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$`)
+// isPCIAddr reports whether s is a PCI address as sysfs writes it
+// ("0000:3b:00.0": domain of 4 to 8 hex digits, bus, device, function 0-7).
+func isPCIAddr(s string) bool {
+	dom, rest, ok := strings.Cut(s, ":")
+	if !ok || len(dom) < 4 || len(dom) > 8 || !isLowerHex([]byte(dom)) || len(rest) != 7 {
+		return false
+	}
+	return isLowerHex([]byte(rest[0:2])) && rest[2] == ':' && isLowerHex([]byte(rest[3:5])) && rest[5] == '.' && rest[6] >= '0' && rest[6] <= '7'
+}
 
 func (nicProbe) Collect(ctx context.Context, env Env, inv *Inventory) error {
 	ents, err := os.ReadDir(env.Sys("class", "net"))
@@ -95,7 +102,7 @@ func readNIC(ctx context.Context, env Env, name string, src ethtoolSource) NIC {
 	}
 	if p, err := filepath.EvalSymlinks(filepath.Join(dir, "device")); err == nil {
 		for q := p; q != "/" && q != "." && len(q) > 1; q = filepath.Dir(q) {
-			if pciAddrRE.MatchString(filepath.Base(q)) {
+			if isPCIAddr(filepath.Base(q)) {
 				n.PCIAddress = filepath.Base(q)
 				break
 			}
@@ -126,7 +133,7 @@ func readNIC(ctx context.Context, env Env, name string, src ethtoolSource) NIC {
 		}
 		n.DriverVersion = d.Version
 		n.Firmware = strings.TrimSpace(d.Firmware)
-		if n.PCIAddress == "" && pciAddrRE.MatchString(d.BusInfo) {
+		if n.PCIAddress == "" && isPCIAddr(d.BusInfo) {
 			n.PCIAddress = d.BusInfo
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -494,4 +495,46 @@ func TestPCIIDsPresent(t *testing.T) {
 	if d := cmp.Diff(want, pciIDsPresent(tr.env())); d != "" {
 		t.Errorf("pciIDsPresent (-want +got):\n%s", d)
 	}
+}
+
+// TestNameMatchers: the hand-written matchers accept exactly what the
+// regular expressions they replaced did.
+func TestNameMatchers(t *testing.T) {
+	pciRE := regexp.MustCompile(`^[0-9a-f]{4,8}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$`)
+	for _, s := range []string{"0000:3b:00.0", "10000:00:01.7", "000a0000:ff:1f.7", "0000:3b:00.8", "000:3b:00.0", "000000000:3b:00.0",
+		"0000:3B:00.0", "0000:3b:00:0", "0000:3b:000.0", "0000:3b:00.0 ", "", "pci0000:00", "0000:00"} {
+		if got, want := isPCIAddr(s), pciRE.MatchString(s); got != want {
+			t.Errorf("isPCIAddr(%q) = %v, regexp says %v", s, got, want)
+		}
+	}
+	skipRE := regexp.MustCompile(`^(loop|ram|zram|dm-|md|nbd)\d*`)
+	for _, s := range []string{"loop0", "ram15", "zram0", "dm-3", "md127", "nbd0", "sda", "nvme0n1", "vda", "mmcblk0", "sr0", "dm", "md"} {
+		if got, want := skipBlock(s), skipRE.MatchString(s); got != want {
+			t.Errorf("skipBlock(%q) = %v, regexp says %v", s, got, want)
+		}
+	}
+	nvmeRE := regexp.MustCompile(`^nvme(\d+)(?:c\d+)?n\d+$`)
+	for _, s := range []string{"nvme0n1", "nvme12n3", "nvme0c1n1", "nvme0n1p1", "nvme0", "nvmen1", "nvme0cn1", "nvme0c1", "nvme0n", "sda", "nvme0n1x"} {
+		got, ok := nvmeCtrl(s)
+		m := nvmeRE.FindStringSubmatch(s)
+		if ok != (m != nil) || ok && got != m[1] {
+			t.Errorf("nvmeCtrl(%q) = %q %v, regexp says %q", s, got, ok, m)
+		}
+	}
+}
+
+func FuzzNameMatchers(f *testing.F) {
+	pciRE := regexp.MustCompile(`^[0-9a-f]{4,8}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$`)
+	nvmeRE := regexp.MustCompile(`^nvme(\d+)(?:c\d+)?n\d+$`)
+	f.Add("0000:3b:00.0")
+	f.Add("nvme0c1n1")
+	f.Fuzz(func(t *testing.T, s string) {
+		if isPCIAddr(s) != pciRE.MatchString(s) {
+			t.Errorf("isPCIAddr(%q) disagrees with the regexp", s)
+		}
+		got, ok := nvmeCtrl(s)
+		if m := nvmeRE.FindStringSubmatch(s); ok != (m != nil) || ok && got != m[1] {
+			t.Errorf("nvmeCtrl(%q) = %q %v, regexp %q", s, got, ok, m)
+		}
+	})
 }

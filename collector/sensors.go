@@ -316,9 +316,9 @@ func (s *Sensors) Voltages() []Voltage {
 }
 
 var (
-	reVoltSplit  = regexp.MustCompile(`(\d{1,2})V(\d{1,2})`)        // 3V3, P1V8, 1V05
-	reVoltSuffix = regexp.MustCompile(`(\d{1,2}(?:\.\d{1,3})?)V`)   // 12V, +3.3V, P5V
-	reVoltPrefix = regexp.MustCompile(`^V(\d{1,2}(?:\.\d{1,3})?)$`) // V12, V3.3
+	reVoltSplit  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(\d{1,2})V(\d{1,2})`) })        // 3V3, P1V8, 1V05
+	reVoltSuffix = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(\d{1,2}(?:\.\d{1,3})?)V`) })   // 12V, +3.3V, P5V
+	reVoltPrefix = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^V(\d{1,2}(?:\.\d{1,3})?)$`) }) // V12, V3.3
 	voltByName   = map[string]float64{"VBAT": 3, "VBATT": 3, "BAT": 3, "CMOSBATTERY": 3, "BATTERY": 3, "3VSB": 3.3, "3VCC": 3.3, "AVCC": 3.3, "VCC3": 3.3, "5VSB": 5, "5VCC": 5, "VCC5": 5}
 	voltMaxGuess = 60.0
 )
@@ -335,12 +335,12 @@ func GuessNominalVoltage(label string, min, max *float64) (nominal float64, sour
 	if v, found := voltByName[l]; found {
 		return v, "label", true
 	}
-	if m := reVoltSplit.FindStringSubmatch(l); m != nil {
+	if m := reVoltSplit().FindStringSubmatch(l); m != nil {
 		if v, err := strconv.ParseFloat(m[1]+"."+m[2], 64); err == nil && v > 0 && v <= voltMaxGuess {
 			return v, "label", true
 		}
 	}
-	if m := reVoltSuffix.FindStringSubmatch(l); m != nil {
+	if m := reVoltSuffix().FindStringSubmatch(l); m != nil {
 		if v, err := strconv.ParseFloat(m[1], 64); err == nil && v > 0 && v <= voltMaxGuess {
 			if v == 3 {
 				v = 3.3
@@ -348,7 +348,7 @@ func GuessNominalVoltage(label string, min, max *float64) (nominal float64, sour
 			return v, "label", true
 		}
 	}
-	if m := reVoltPrefix.FindStringSubmatch(l); m != nil {
+	if m := reVoltPrefix().FindStringSubmatch(l); m != nil {
 		if v, err := strconv.ParseFloat(m[1], 64); err == nil && v > 0 && v <= voltMaxGuess {
 			return v, "label", true
 		}
