@@ -130,3 +130,35 @@ func TestIoctlEthtoolMatchesEthtool(t *testing.T) {
 		t.Logf("%s: settings %+v driver %+v perm %q", name, got.settings, got.driver, got.permMAC)
 	}
 }
+
+// TestNICEthtoolSource: ioctls on the live system with tools allowed; the
+// ethtool program while a snapshot records; the recordings for a snapshot
+// root; nothing when tools are not allowed or not recorded.
+func TestNICEthtoolSource(t *testing.T) {
+	fake := &tool.Fake{}
+	rec := newTree(t).recordTool("ethtool", []string{"eth0"}, "testdata/tools/ethtool/virtio-eth0.txt")
+	for _, tc := range []struct {
+		name string
+		env  Env
+		want string
+	}{
+		{"live", Env{Root: "/", Tools: fake}, "ioctl"},
+		{"live, recording a snapshot", Env{Root: "/", Tools: &recorder{inner: fake}}, "runner"},
+		{"live, no tools", Env{Root: "/"}, "none"},
+		{"snapshot with recordings", rec.env(), "runner"},
+		{"fixture without recordings", newTree(t).env(), "none"},
+	} {
+		src, closeSrc := nicEthtoolSource(tc.env)
+		got := "none"
+		switch src.(type) {
+		case *ioctlEthtool:
+			got = "ioctl"
+		case runnerEthtool:
+			got = "runner"
+		}
+		closeSrc()
+		if got != tc.want {
+			t.Errorf("%s: source %s (%T), want %s", tc.name, got, src, tc.want)
+		}
+	}
+}

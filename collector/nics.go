@@ -164,7 +164,8 @@ type ethtoolAnswers struct {
 // hold. A snapshot or fixture root replays its recorded ethtool outputs.
 func nicEthtoolSource(env Env) (ethtoolSource, func()) {
 	tools := env.hostTools()
-	if _, recording := env.Tools.(*recorder); env.IsLiveRoot() && !recording {
+	// Tools == nil means "ask nothing beyond the files" (as without ioctls).
+	if _, recording := env.Tools.(*recorder); env.IsLiveRoot() && env.Tools != nil && !recording {
 		src, err := newIoctlEthtool(tools)
 		if err == nil {
 			return src, src.close
