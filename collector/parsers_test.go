@@ -448,6 +448,11 @@ func TestFindPCIVendor(t *testing.T) {
 	if err != nil || db.Products["10de2330"] == nil || db.Vendors["0001"] == nil || db.Classes["02"] == nil {
 		t.Errorf("unsorted file: %v %+v", err, db)
 	}
+	upper := "10de  NVIDIA Corporation\n\t20B5  GA100 [A100 PCIe 80GB]\n\t2330  GH100\n"
+	db, err = parsePCIIDs(bytes.NewReader(filterPCIIDs([]byte(upper), map[string]map[string]bool{"10de": {"20b5": true}})), nil)
+	if err != nil || db.Products["10de20b5"] == nil || db.Products["10de2330"] != nil {
+		t.Errorf("upper-case device ID: %v %v", err, sortedVendorNames(db.Products))
+	}
 }
 
 func TestMapFile(t *testing.T) {

@@ -162,7 +162,7 @@ func filterPCIIDs(data []byte, want map[string]map[string]bool) []byte {
 					out = append(out, line...)
 				}
 			default:
-				keep = len(line) >= 5 && devs[strings.ToLower(string(line[1:5]))]
+				keep = len(line) >= 5 && wantedID(devs, line[1:5])
 				if keep {
 					out = append(out, line...)
 				}
@@ -250,6 +250,15 @@ func nextPCIVendorLine(data []byte, pos, end int) int {
 		pos += nl + 1
 	}
 	return end
+}
+
+// wantedID reports whether the 4-digit hex id (any case) is in set, keyed
+// by lower-case IDs, without allocating for the lower-case ids pci.ids has.
+func wantedID(set map[string]bool, id []byte) bool {
+	if isLowerHex(id) {
+		return set[string(id)]
+	}
+	return set[strings.ToLower(string(id))]
 }
 
 func isLowerHex(b []byte) bool {
