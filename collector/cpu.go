@@ -2,9 +2,10 @@ package collector
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 
 	"github.com/jaypipes/ghw"
@@ -56,8 +57,9 @@ func (cpuProbe) Collect(ctx context.Context, env Env, inv *Inventory) error {
 			c.Flags = append(c.Flags, f)
 		}
 	}
-	if b, err := readAll(env.Proc("cpuinfo")); err == nil {
-		c.Microcode = cpuinfoField(b, "microcode")
+	if f, err := os.Open(env.Proc("cpuinfo")); err == nil {
+		c.Microcode = cpuinfoField(f, "microcode")
+		f.Close()
 	}
 	if khz, ok := readInt(env.Sys("devices", "system", "cpu", "cpu0", "cpufreq", "cpuinfo_max_freq")); ok && khz > 0 {
 		c.MaxMHz = ptr(float64(khz) / 1000)
@@ -67,8 +69,11 @@ func (cpuProbe) Collect(ctx context.Context, env Env, inv *Inventory) error {
 }
 
 // cpuinfoField returns the first value of a "key : value" line in /proc/cpuinfo.
-func cpuinfoField(b []byte, key string) string {
-	sc := bufio.NewScanner(bytes.NewReader(b))
+// It stops reading there: the kernel builds /proc/cpuinfo one processor at a
+// time as it is read, and on a many-core host the records after the first
+// cost more than the rest of the probe (ghw reads the whole file already).
+func cpuinfoField(r io.Reader, key string) string {
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		k, v, ok := strings.Cut(sc.Text(), ":")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -542,4 +543,29 @@ func FuzzNameMatchers(f *testing.F) {
 			t.Errorf("nvmeCtrl(%q) = %q %v, regexp %q", s, got, ok, m)
 		}
 	})
+}
+
+// readerFunc lets a test see reads.
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
+// TestCPUInfoFieldStopsAtFirst: microcode comes from the first record, and
+// the later records (built by the kernel per read) are not read at all.
+func TestCPUInfoFieldStopsAtFirst(t *testing.T) {
+	first := "processor\t: 0\nvendor_id\t: GenuineIntel\nmicrocode\t: 0x2b000590\ncpu MHz\t\t: 2100.000\n\n"
+	rest := readerFunc(func([]byte) (int, error) {
+		t.Error("read past the first record")
+		return 0, io.EOF
+	})
+	if got := cpuinfoField(io.MultiReader(strings.NewReader(first), rest), "microcode"); got != "0x2b000590" {
+		t.Errorf("microcode = %q", got)
+	}
+	arm := "processor\t: 0\nBogoMIPS\t: 50.00\n\nprocessor\t: 1\nBogoMIPS\t: 50.00\n"
+	if got := cpuinfoField(strings.NewReader(arm), "microcode"); got != "" {
+		t.Errorf("no microcode line: %q", got)
+	}
+	if got := cpuinfoField(strings.NewReader("processor : 0\n\nprocessor : 1\nmicrocode : 0x1\n"), "microcode"); got != "0x1" {
+		t.Errorf("microcode only in a later record: %q", got)
+	}
 }
