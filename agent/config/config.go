@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -197,14 +198,26 @@ func scalar(file string, n *yaml.Node, key string) (string, error) {
 	return n.Value, nil
 }
 
-func (c *Config) apply(file string, root *yaml.Node) error {
+// pairs calls fn for each key/value of mapping m, refusing duplicate keys.
+// key is the dotted config path of the pair (prefix + key).
+func pairs(file string, m *yaml.Node, prefix string, fn func(k, v *yaml.Node, key string) error) error {
 	seen := map[string]bool{}
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		k, v := root.Content[i], root.Content[i+1]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		key := prefix + k.Value
 		if seen[k.Value] {
-			return perr(file, k, k.Value, "duplicate key")
+			return perr(file, k, key, "duplicate key")
 		}
 		seen[k.Value] = true
+		if err := fn(k, v, key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Config) apply(file string, root *yaml.Node) error {
+	return pairs(file, root, "", func(k, v *yaml.Node, _ string) error {
 		switch k.Value {
 		case "profile":
 			p, err := scalar(file, v, "profile")
@@ -225,22 +238,15 @@ func (c *Config) apply(file string, root *yaml.Node) error {
 		default:
 			return perr(file, k, k.Value, "unknown key (known: profile, stages, thresholds)")
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 func (c *Config) applyStages(file string, n *yaml.Node) error {
 	if n.Kind != yaml.MappingNode {
 		return perr(file, n, "stages", "must be a mapping of stage name to settings")
 	}
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		key := "stages." + k.Value
-		if seen[k.Value] {
-			return perr(file, k, key, "duplicate key")
-		}
-		seen[k.Value] = true
+	return pairs(file, n, "stages.", func(k, v *yaml.Node, key string) error {
 		ss, ok := c.Stages[stage.Key(k.Value)]
 		if !ok || k.Value != stage.Key(k.Value) {
 			return perr(file, k, key, "unknown stage (known: %s)", strings.Join(c.stageKeys(), ", "))
@@ -254,14 +260,7 @@ func (c *Config) applyStages(file string, n *yaml.Node) error {
 				params[p.Name] = p
 			}
 		}
-		pseen := map[string]bool{}
-		for j := 0; j+1 < len(v.Content); j += 2 {
-			pk, pv := v.Content[j], v.Content[j+1]
-			pkey := key + "." + pk.Value
-			if pseen[pk.Value] {
-				return perr(file, pk, pkey, "duplicate key")
-			}
-			pseen[pk.Value] = true
+		return pairs(file, v, key+".", func(pk, pv *yaml.Node, pkey string) error {
 			val, err := scalar(file, pv, pkey)
 			if err != nil {
 				return err
@@ -273,9 +272,9 @@ func (c *Config) applyStages(file string, n *yaml.Node) error {
 				}
 				return perr(file, pv, pkey, "%v", err)
 			}
-		}
-	}
-	return nil
+			return nil
+		})
+	})
 }
 
 type unknownKey struct{ error }
@@ -286,7 +285,7 @@ func (ss *StageSettings) set(name, val string, params map[string]stage.Param) er
 		if err := stage.CheckValue(stage.KindBool, val); err != nil {
 			return err
 		}
-		ss.Enabled = val == "true" || val == "1" || val == "t" || val == "T" || val == "TRUE" || val == "True"
+		ss.Enabled, _ = strconv.ParseBool(val)
 		return nil
 	case "timeout":
 		d, err := time.ParseDuration(val)
@@ -316,14 +315,7 @@ func (c *Config) applyThresholds(file string, n *yaml.Node) error {
 	if n.Kind != yaml.MappingNode {
 		return perr(file, n, "thresholds", "must be a mapping of threshold name to value")
 	}
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		key := "thresholds." + k.Value
-		if seen[k.Value] {
-			return perr(file, k, key, "duplicate key")
-		}
-		seen[k.Value] = true
+	return pairs(file, n, "thresholds.", func(k, v *yaml.Node, key string) error {
 		val, err := scalar(file, v, key)
 		if err != nil {
 			return err
@@ -331,8 +323,8 @@ func (c *Config) applyThresholds(file string, n *yaml.Node) error {
 		if err := c.SetThreshold(k.Value, val); err != nil {
 			return perr(file, k, key, "%v", err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // SetThreshold overrides one threshold after checking its name and value.
