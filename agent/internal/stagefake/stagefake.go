@@ -176,3 +176,13 @@ func SetHwmonTemp(t testing.TB, root, hwmon string, index, milliC int) {
 		t.Fatal(err)
 	}
 }
+
+// Testdata reads testdata/<name> of the calling test's package, failing the test if it cannot.
+func Testdata(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -3,8 +3,6 @@ package gpu
 import (
 	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -18,14 +16,8 @@ import (
 	"github.com/shakedown/shakedown/collector/tool"
 )
 
-func read(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+// read is stagefake.Testdata under a short name.
+var read = stagefake.Testdata
 
 func TestParseXML(t *testing.T) {
 	l4, err := ParseXML(bytes.NewReader(read(t, "l4-v12-healthy.xml")))

@@ -17,14 +17,8 @@ import (
 	"github.com/shakedown/shakedown/collector/tool"
 )
 
-func read(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+// read is stagefake.Testdata under a short name.
+var read = stagefake.Testdata
 
 func TestParseSDRAndClassify(t *testing.T) {
 	rows, err := ParseSDR(bytes.NewReader(read(t, "hpe-elist-psu-failed.txt")))
