@@ -1,4 +1,10 @@
 // Command shakedown-agent validates a repaired server's hardware. See docs/.
+//
+// This is the front executable: the read-only commands (inventory, snapshot,
+// smart, spec, wipe-probe, version) run here; run, status, action and report
+// exec bin/shakedown-agent-core (execcore.go). It links no engine, journal,
+// SQLite or stage code, so it starts fast and cannot write a disk
+// (docs/architecture.md, "Two executables").
 package main
 
 import (
@@ -8,12 +14,11 @@ import (
 	"syscall"
 
 	"github.com/shakedown/shakedown/agent/cli"
-	_ "github.com/shakedown/shakedown/agent/register"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Main(ctx, os.Args[1:], cli.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
+	code := cli.Main(ctx, os.Args[1:], cli.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}, cli.WithCore(execCore))
 	stop()
 	os.Exit(code)
 }

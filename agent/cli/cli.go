@@ -1,5 +1,11 @@
 // Package cli is the shakedown-agent command line. Each subcommand lives in its
 // own file and registers itself in init(); Main dispatches. main() is two lines.
+//
+// There is one registry for two executables (docs/architecture.md, "Two
+// executables"): the commands that need the engine or the journal are declared
+// here with Core set (cmd_core.go) and implemented in agent/cli/corecmd, which
+// only bin/shakedown-agent-core links. In bin/shakedown-agent such a command has
+// no Run, and Main hands it to the hook given with WithCore (an exec of the core).
 package cli
 
 import (
@@ -25,8 +31,14 @@ type Command struct {
 	Name    string
 	Summary string // one line for the command list
 	// Run runs the command with its arguments (after the command name).
-	Run func(ctx context.Context, s IO, args []string) error
+	Run RunFunc
+	// Core marks a command implemented in the core executable: it is declared
+	// with a nil Run, and agent/cli/corecmd supplies Run with Implement.
+	Core bool
 }
+
+// RunFunc runs a command with its arguments (after the command name).
+type RunFunc func(ctx context.Context, s IO, args []string) error
 
 // ExitError carries a specific exit status (e.g. wipe-probe's 3 and 4).
 type ExitError struct {
@@ -51,15 +63,66 @@ var (
 	commands = map[string]Command{}
 )
 
-// Register adds a subcommand; duplicates panic.
+// Register adds a subcommand; duplicates panic. A command needs a Run unless it
+// is a Core one, which must not have one yet (Implement sets it).
 func Register(c Command) {
 	mu.Lock()
 	defer mu.Unlock()
 	if _, dup := commands[c.Name]; dup {
 		panic("command registered twice: " + c.Name)
 	}
+	if c.Core != (c.Run == nil) {
+		panic("command " + c.Name + ": a Core command is declared without Run (Implement sets it), any other needs one")
+	}
 	commands[c.Name] = c
 }
+
+// Implement supplies the Run of a Core command declared with Register; the core
+// package calls it from init(). It panics if name was not declared as a Core
+// command or is already implemented.
+func Implement(name string, run RunFunc) {
+	mu.Lock()
+	defer mu.Unlock()
+	c, ok := commands[name]
+	switch {
+	case !ok:
+		panic("cli.Implement: command " + name + " is not declared (add it to agent/cli/cmd_core.go)")
+	case !c.Core:
+		panic("cli.Implement: command " + name + " is not a Core command")
+	case c.Run != nil:
+		panic("cli.Implement: command " + name + " implemented twice")
+	case run == nil:
+		panic("cli.Implement: nil Run for " + name)
+	}
+	c.Run = run
+	commands[name] = c
+}
+
+// Unimplemented lists the declared commands that have no Run in this binary
+// (the Core commands, unless agent/cli/corecmd is linked).
+func Unimplemented() []string {
+	var out []string
+	for _, n := range names() {
+		if c, _ := lookup(n); c.Run == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// CoreFunc runs a command this binary does not implement, with Main's whole
+// argument list (the command name first), and returns the exit status. The
+// front executable's hook replaces the process with the core and returns only
+// when it could not.
+type CoreFunc func(args []string, s IO) int
+
+// Option configures Main.
+type Option func(*options)
+
+type options struct{ core CoreFunc }
+
+// WithCore makes Main hand every command without a Run to core.
+func WithCore(core CoreFunc) Option { return func(o *options) { o.core = core } }
 
 func lookup(name string) (Command, bool) {
 	mu.Lock()
@@ -89,12 +152,20 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nRun 'shakedown-agent COMMAND --help' for a command's flags.")
 }
 
+// ExitNoCore is Main's exit status for a command whose implementation is not
+// in this binary and could not be reached (like a shell's "command not found").
+const ExitNoCore = 127
+
 // Main runs the command line and returns the process exit status.
-func Main(ctx context.Context, args []string, s IO) int {
+func Main(ctx context.Context, args []string, s IO, opts ...Option) int {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		if len(args) == 2 && args[0] == "help" {
 			if c, ok := lookup(args[1]); ok {
-				return Main(ctx, []string{c.Name, "--help"}, s)
+				return Main(ctx, []string{c.Name, "--help"}, s, opts...)
 			}
 		}
 		usage(s.Stdout)
@@ -108,6 +179,13 @@ func Main(ctx context.Context, args []string, s IO) int {
 		fmt.Fprintf(s.Stderr, "shakedown-agent: unknown command %q\n\n", args[0])
 		usage(s.Stderr)
 		return 2
+	}
+	if c.Run == nil {
+		if o.core == nil {
+			fmt.Fprintf(s.Stderr, "shakedown-agent %s: not implemented in this binary (it is in shakedown-agent-core)\n", c.Name)
+			return ExitNoCore
+		}
+		return o.core(args, s)
 	}
 	err := c.Run(ctx, s, args[1:])
 	if err == nil {

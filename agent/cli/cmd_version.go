@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"runtime"
 
-	"github.com/shakedown/shakedown/agent/journal"
 	"github.com/shakedown/shakedown/agent/version"
 )
 
@@ -15,7 +14,7 @@ func init() {
 		if err := Parse(fs, args); err != nil {
 			return err
 		}
-		fmt.Fprintf(s.Stdout, "shakedown-agent %s (%s, %s/%s, journal schema %d)\n", version.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH, journal.SchemaVersion)
+		fmt.Fprintf(s.Stdout, "shakedown-agent %s (%s, %s/%s, journal schema %d)\n", version.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH, version.JournalSchema)
 		return nil
 	}})
 }

@@ -21,13 +21,15 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/shakedown/shakedown/agent/stage"
+	"github.com/shakedown/shakedown/agent/version"
 )
 
 // ErrNotFound is returned when a run or fact does not exist.
 var ErrNotFound = errors.New("not found")
 
-// migrations are applied in order; index+1 is the schema version.
-var migrations = []string{
+// migrations are applied in order; index+1 is the schema version. Adding one
+// means raising version.JournalSchema too: the build fails until they agree.
+var migrations = [...]string{
 	`CREATE TABLE runs (
 		id            TEXT PRIMARY KEY,
 		host_id       TEXT NOT NULL DEFAULT '',
@@ -116,8 +118,16 @@ var migrations = []string{
 	);`,
 }
 
-// SchemaVersion is the journal schema version this build writes.
-var SchemaVersion = len(migrations)
+// SchemaVersion is the journal schema version this build writes. It equals
+// version.JournalSchema, which `shakedown-agent version` prints without linking
+// the journal: each array type below has a negative length, which does not
+// compile, unless the two are equal.
+const SchemaVersion = len(migrations)
+
+var (
+	_ [SchemaVersion - version.JournalSchema]struct{}
+	_ [version.JournalSchema - SchemaVersion]struct{}
+)
 
 // Journal is an open run journal.
 type Journal struct {

@@ -1,4 +1,4 @@
-package cli
+package corecmd
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/shakedown/shakedown/agent/cli"
 	"github.com/shakedown/shakedown/agent/journal"
 	"github.com/shakedown/shakedown/agent/report"
 	"github.com/shakedown/shakedown/agent/stage/reporting"
@@ -15,11 +16,11 @@ import (
 )
 
 func init() {
-	Register(Command{Name: "report", Summary: "render report.html, report.json and ocp.jsonl of a run from the journal", Run: reportCmd})
+	cli.Implement("report", reportCmd)
 }
 
-func reportCmd(ctx context.Context, s IO, args []string) error {
-	fs := NewFlagSet(s, "report", "[--state-dir DIR] [--run ID] [--out DIR]",
+func reportCmd(ctx context.Context, s cli.IO, args []string) error {
+	fs := cli.NewFlagSet(s, "report", "[--state-dir DIR] [--run ID] [--out DIR]",
 		"Renders a run's report from the journal, offline: report.json (docs/report.md), report.html (one\n"+
 			"self-contained page) and ocp.jsonl (OCP Test & Validation 2.0). Works on a finished, held or\n"+
 			"running run (the verdict then says held or incomplete) and on a copy of journal.db from the bucket.")
@@ -28,11 +29,11 @@ func reportCmd(ctx context.Context, s IO, args []string) error {
 	runID := fs.String("run", "", "run id (default: the latest run)")
 	out := fs.String("out", "", "output directory (default: <state-dir>/reports/<run-id>)")
 	bucket := fs.String("bucket", "shakedown", "bucket name for the s3:// file URIs in ocp.jsonl")
-	if err := Parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return UsageErrorf("unexpected arguments: %v", fs.Args())
+		return cli.UsageErrorf("unexpected arguments: %v", fs.Args())
 	}
 	p := *journalPath
 	if p == "" {

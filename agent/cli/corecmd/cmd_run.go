@@ -1,4 +1,4 @@
-package cli
+package corecmd
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/shakedown/shakedown/agent/cli"
 	"github.com/shakedown/shakedown/agent/config"
 	"github.com/shakedown/shakedown/agent/engine"
 	"github.com/shakedown/shakedown/agent/event"
@@ -31,7 +32,7 @@ type RunHook struct {
 	// Flags declares the hook's flags on the run command.
 	Flags func(fs FlagSet)
 	// Start is called after flags are parsed; returning an error aborts the run.
-	Start func(ctx context.Context, e *engine.Engine, s IO) error
+	Start func(ctx context.Context, e *engine.Engine, s cli.IO) error
 }
 
 // FlagSet is the subset of *flag.FlagSet hooks need.
@@ -54,11 +55,11 @@ func RegisterRunHook(h RunHook) {
 }
 
 func init() {
-	Register(Command{Name: "run", Summary: "run the validation stages (resumes a held run)", Run: runCmd})
+	cli.Implement("run", runCmd)
 }
 
-func runCmd(ctx context.Context, s IO, args []string) error {
-	fs := NewFlagSet(s, "run", "[--profile safe|quick|full] [--config FILE] [--state-dir DIR] [flags]",
+func runCmd(ctx context.Context, s cli.IO, args []string) error {
+	fs := cli.NewFlagSet(s, "run", "[--profile safe|quick|full] [--config FILE] [--state-dir DIR] [flags]",
 		"Runs the stages in order: Inventory, SpecValidate, SMART, CPUStress, Storage, Network, GPU, PSU, Reporting.\n"+
 			"A failed stage holds the run until an operator acts (shakedown-agent action ...). An unfinished run in the\n"+
 			"state dir is resumed; a stage that was open when the agent stopped is recorded as interrupted and held.\n"+
@@ -79,18 +80,18 @@ func runCmd(ctx context.Context, s IO, args []string) error {
 			h.Flags(fs)
 		}
 	}
-	if err := Parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return UsageErrorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+		return cli.UsageErrorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	if *profile != "" && !config.ValidProfile(*profile) {
-		return UsageErrorf("--profile %q: unknown (use one of %s)", *profile, strings.Join(config.Profiles, ", "))
+		return cli.UsageErrorf("--profile %q: unknown (use one of %s)", *profile, strings.Join(config.Profiles, ", "))
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return UsageErrorf("--log.level %q: use debug, info, warn or error", *logLevel)
+		return cli.UsageErrorf("--log.level %q: use debug, info, warn or error", *logLevel)
 	}
 	log := slog.New(slog.NewTextHandler(s.Stderr, &slog.HandlerOptions{Level: level}))
 
@@ -99,7 +100,7 @@ func runCmd(ctx context.Context, s IO, args []string) error {
 		return err
 	}
 	if err := flags.Apply(cfg); err != nil {
-		return UsageErrorf("%v", err)
+		return cli.UsageErrorf("%v", err)
 	}
 	if err := os.MkdirAll(*stateDir, 0o755); err != nil {
 		return fmt.Errorf("create state dir: %w", err)

@@ -1,4 +1,4 @@
-package cli
+package corecmd
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shakedown/shakedown/agent/cli"
 	"github.com/shakedown/shakedown/agent/engine"
 	"github.com/shakedown/shakedown/agent/stage"
 )
@@ -44,7 +45,7 @@ func (s *syncBuf) String() string {
 
 func runCLI(args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
-	code := Main(context.Background(), args, IO{Stdout: &out, Stderr: &errb})
+	code := cli.Main(context.Background(), args, cli.IO{Stdout: &out, Stderr: &errb})
 	return code, out.String(), errb.String()
 }
 
@@ -71,7 +72,7 @@ func TestRunHoldActionStatusRelease(t *testing.T) {
 	out := &syncBuf{}
 	done := make(chan int, 1)
 	go func() {
-		done <- Main(context.Background(), []string{"run", "--profile", "quick", "--state-dir", dir, "--stay", "--log.level", "error"}, IO{Stdout: out, Stderr: out})
+		done <- cli.Main(context.Background(), []string{"run", "--profile", "quick", "--state-dir", dir, "--stay", "--log.level", "error"}, cli.IO{Stdout: out, Stderr: out})
 	}()
 	var st engine.Status
 	deadline := time.Now().Add(20 * time.Second)

@@ -1,4 +1,4 @@
-package cli
+package corecmd
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shakedown/shakedown/agent/cli"
 	"github.com/shakedown/shakedown/agent/engine"
 	"github.com/shakedown/shakedown/agent/event"
 	"github.com/shakedown/shakedown/agent/journal"
@@ -70,7 +71,7 @@ func cmdlineSettings(cmdline string) uploadSettings {
 	return s
 }
 
-func uploadStart(ctx context.Context, e *engine.Engine, s IO) error {
+func uploadStart(ctx context.Context, e *engine.Engine, s cli.IO) error {
 	var set uploadSettings
 	if b, err := os.ReadFile(e.Collector.Proc("cmdline")); err == nil {
 		set = cmdlineSettings(string(b))
@@ -96,7 +97,7 @@ func uploadStart(ctx context.Context, e *engine.Engine, s IO) error {
 		return nil
 	}
 	if set.Token == "" {
-		return UsageErrorf("--coordinator %s needs a boot token (--token, --token-file or shakedown.token=)", set.Coordinator)
+		return cli.UsageErrorf("--coordinator %s needs a boot token (--token, --token-file or shakedown.token=)", set.Coordinator)
 	}
 	log := e.Log
 	if log == nil {

@@ -1,4 +1,4 @@
-package cli
+package corecmd
 
 import (
 	"context"
@@ -10,21 +10,22 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/shakedown/shakedown/agent/cli"
 	"github.com/shakedown/shakedown/agent/engine"
 	"github.com/shakedown/shakedown/agent/journal"
 )
 
 func init() {
-	Register(Command{Name: "status", Summary: "show the run's state (from the running agent or the journal)", Run: statusCmd})
+	cli.Implement("status", statusCmd)
 }
 
-func statusCmd(ctx context.Context, s IO, args []string) error {
-	fs := NewFlagSet(s, "status", "[--json] [--state-dir DIR]",
+func statusCmd(ctx context.Context, s cli.IO, args []string) error {
+	fs := cli.NewFlagSet(s, "status", "[--json] [--state-dir DIR]",
 		"Shows the latest run: state, result, every stage with its verdict, and operator actions.\n"+
 			"Asks the running agent when there is one, else reads the journal.")
 	asJSON := fs.Bool("json", false, "print JSON")
 	stateDir := fs.String("state-dir", DefaultStateDir(), "the agent's state directory")
-	if err := Parse(fs, args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	st, err := loadStatus(ctx, *stateDir)

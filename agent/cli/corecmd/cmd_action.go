@@ -1,4 +1,4 @@
-package cli
+package corecmd
 
 import (
 	"context"
@@ -9,12 +9,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shakedown/shakedown/agent/cli"
 	"github.com/shakedown/shakedown/agent/engine"
 	"github.com/shakedown/shakedown/agent/journal"
 )
 
 func init() {
-	Register(Command{Name: "action", Summary: "retry, override or abandon a held run; release a completed one", Run: actionCmd})
+	cli.Implement("action", actionCmd)
 }
 
 func defaultWho() string {
@@ -31,8 +32,8 @@ func defaultWho() string {
 	return name
 }
 
-func actionCmd(ctx context.Context, s IO, args []string) error {
-	fs := NewFlagSet(s, "action", "retry|override|abandon|release --reason TEXT [--target IDENTITY] [--who NAME] [--state-dir DIR]",
+func actionCmd(ctx context.Context, s cli.IO, args []string) error {
+	fs := cli.NewFlagSet(s, "action", "retry|override|abandon|release --reason TEXT [--target IDENTITY] [--who NAME] [--state-dir DIR]",
 		"Operator actions (each recorded with who, why and when):\n"+
 			"  retry     re-run the failed stage of a held run\n"+
 			"  override  accept the failure and continue; with --target, accept one item the stage flagged\n"+
@@ -41,18 +42,18 @@ func actionCmd(ctx context.Context, s IO, args []string) error {
 			"  release   hand a completed run's host back")
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			_ = Parse(fs, args)
+			_ = cli.Parse(fs, args)
 			return nil
 		}
 		fs.Usage()
-		return UsageErrorf("name the action: retry, override, abandon or release")
+		return cli.UsageErrorf("name the action: retry, override, abandon or release")
 	}
 	kind := args[0]
 	reason := fs.String("reason", "", "why (required; kept in the audit trail)")
 	who := fs.String("who", defaultWho(), "who is acting")
 	target := fs.String("target", "", "override only: the identity of the one item to accept (as the stage printed it)")
 	stateDir := fs.String("state-dir", DefaultStateDir(), "the agent's state directory")
-	if err := Parse(fs, args[1:]); err != nil {
+	if err := cli.Parse(fs, args[1:]); err != nil {
 		return err
 	}
 	a := engine.Action{Kind: kind, Who: *who, Reason: *reason, Target: *target}

@@ -1,4 +1,4 @@
-package cli
+package corecmd
 
 import (
 	"bufio"
@@ -45,9 +45,9 @@ func TestMakeRunEndToEnd(t *testing.T) {
 	testutil.RequireLong(t)
 	testutil.RequireTools(t, "go", "bash", "jq", "s3cmd", "iperf3")
 	_, file, _, _ := runtime.Caller(0)
-	repo := filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	repo := filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
 	bin := t.TempDir()
-	for _, b := range []struct{ out, pkg string }{{"shakedown-agent", "./agent"}, {"shakedown-coordinator", "./coordinator"}} {
+	for _, b := range []struct{ out, pkg string }{{"shakedown-agent", "./agent"}, {"shakedown-agent-core", "./agent/core"}, {"shakedown-coordinator", "./coordinator"}} {
 		cmd := exec.Command("go", "build", "-o", filepath.Join(bin, b.out), b.pkg)
 		cmd.Dir, cmd.Env = repo, append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
