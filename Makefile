@@ -16,8 +16,11 @@ all: build
 
 build: agent coordinator
 
+# Two executables (docs/architecture.md): the read-only front and the core it
+# execs for run/status/action/report. Install them next to each other.
 agent:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/shakedown-agent ./agent
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/shakedown-agent-core ./agent/core
 
 coordinator:
 	@if [ -d coordinator ] && ls coordinator/*.go >/dev/null 2>&1; then \

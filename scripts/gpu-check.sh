@@ -14,6 +14,7 @@ command -v nvidia-smi >/dev/null || echo "gpu-check: nvidia-smi not on PATH: the
 state=${1:-$(mktemp -d /tmp/shakedown-gpu-check.XXXXXX)}
 mkdir -p bin
 go build -o bin/shakedown-agent ./agent
+go build -o bin/shakedown-agent-core ./agent/core # the front execs it for run and status
 skip=specvalidate,smart,cpustress,storage,network,psu,reporting
 start=$(date +%s)
 timeout 180 bin/shakedown-agent run --new --profile quick --state-dir "$state" --stage.skip="$skip" \

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: the whole thing on this machine, on the embedded default.
 #   1. checks the packages the agent drives (scripts/install-deps.sh; as root it installs them),
-#   2. builds bin/shakedown-agent and bin/shakedown-coordinator (unless `make run` just did),
+#   2. builds bin/shakedown-agent, bin/shakedown-agent-core and bin/shakedown-coordinator (unless `make run` just did),
 #   3. starts the coordinator with its embedded bucket under .run/data (loopback only),
 #   4. captures this machine's expected spec into .run/spec.yaml if there is none,
 #   5. runs the agent with the safe profile (no disk is written) against the coordinator,
@@ -20,6 +20,7 @@ IPERF_LISTEN=${IPERF_LISTEN:-}
 PROFILE=${PROFILE:-safe}
 BIN_DIR=${BIN_DIR:-bin}
 AGENT=$BIN_DIR/shakedown-agent
+AGENT_CORE=$BIN_DIR/shakedown-agent-core # the front ($AGENT) execs it for run/status/action
 COORD=$BIN_DIR/shakedown-coordinator
 
 say() { printf '\033[1mrun:\033[0m %s\n' "$*"; }
@@ -31,7 +32,7 @@ if ! bash scripts/install-deps.sh; then
 fi
 
 # 2. Binaries.
-if [ ! -x "$AGENT" ] || [ ! -x "$COORD" ] || [ -n "${REBUILD:-}" ]; then
+if [ ! -x "$AGENT" ] || [ ! -x "$AGENT_CORE" ] || [ ! -x "$COORD" ] || [ -n "${REBUILD:-}" ]; then
   say "building the agent and the coordinator"
   make --no-print-directory build BIN="$BIN_DIR"
 fi

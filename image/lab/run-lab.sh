@@ -122,10 +122,12 @@ KERNEL=$KROOT/boot/vmlinuz-$KVER
 [ -f "$KERNEL" ] || die "no kernel at $KERNEL"
 
 # --- 2. binaries and the initrd --------------------------------------------------
-log "building bin/shakedown-agent and bin/shakedown-coordinator"
+log "building bin/shakedown-agent, bin/shakedown-agent-core and bin/shakedown-coordinator"
 make -C "$REPO" -s build >&2
-AGENT=$REPO/bin/shakedown-agent COORD=$REPO/bin/shakedown-coordinator
-if ldd "$AGENT" >/dev/null 2>&1; then die "$AGENT is not static"; fi
+AGENT=$REPO/bin/shakedown-agent AGENT_CORE=$REPO/bin/shakedown-agent-core COORD=$REPO/bin/shakedown-coordinator
+for b in "$AGENT" "$AGENT_CORE"; do
+  if ldd "$b" >/dev/null 2>&1; then die "$b is not static"; fi
+done
 
 IRD=$WORK/initrd
 rm -rf "$IRD"
@@ -133,6 +135,7 @@ mkdir -p "$IRD"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,etc,lib/modules}
 cp /bin/busybox "$IRD/bin/busybox"
 for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$IRD/bin/$a"; done
 cp "$AGENT" "$IRD/usr/bin/shakedown-agent"
+cp "$AGENT_CORE" "$IRD/usr/bin/shakedown-agent-core" # `shakedown-agent run` execs it from the same directory
 copy_with_libs() { # copy a dynamic binary to the same path and the libraries ldd names
   local bin; bin=$(command -v "$1")
   mkdir -p "$IRD$(dirname "$bin")"
