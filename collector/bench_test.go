@@ -2,6 +2,8 @@ package collector
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -13,6 +15,34 @@ func BenchmarkCollect(b *testing.B) {
 	for b.Loop() {
 		if _, err := Collect(context.Background(), env); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLoadPCIDB builds the PCI name database the way the PCI probe does
+// on a host with Intel and Red Hat (virtio) functions, from Debian's pci.ids
+// (the embedded copy): vendor lookup, device filtering, class section.
+func BenchmarkLoadPCIDB(b *testing.B) {
+	want := map[string]map[string]bool{
+		"8086": {"1237": true, "7000": true, "7010": true, "7113": true, "1572": true, "2030": true},
+		"1af4": {"1041": true, "1042": true, "1044": true, "1045": true, "1053": true},
+		"15b3": {"1017": true},
+		"10de": {"2330": true},
+	}
+	text, err := embeddedPCIIDsText()
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := filepath.Join(b.TempDir(), "pci.ids")
+	if err := os.WriteFile(f, text, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	env := Env{Root: b.TempDir(), PCIIDs: f}
+	b.ReportAllocs()
+	for b.Loop() {
+		db, _, err := loadPCIDB(env, want)
+		if err != nil || db.Vendors["8086"] == nil || db.Products["10de2330"] == nil {
+			b.Fatalf("loadPCIDB: %v", err)
 		}
 	}
 }

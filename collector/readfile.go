@@ -1,8 +1,6 @@
 package collector
 
 import (
-	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,18 +12,10 @@ import (
 // by their stat size.
 const maxPseudoFile = 4 << 20
 
-// readAll reads a whole (pseudo-)file without trusting its stat size.
+// readAll reads a whole (pseudo-)file without trusting its stat size, up to
+// maxPseudoFile bytes (readAllFile: raw syscalls on Linux, see readfile_linux.go).
 func readAll(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxPseudoFile))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	return b, nil
+	return readAllFile(path)
 }
 
 // readString reads a one-value file and trims surrounding white space and NULs.
