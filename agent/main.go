@@ -3,8 +3,9 @@
 // This is the front executable: the read-only commands (inventory, snapshot,
 // smart, spec, wipe-probe, version) run here; run, status, action and report
 // exec bin/shakedown-agent-core (execcore.go). It links no engine, journal,
-// SQLite or stage code, so it starts fast and cannot write a disk
-// (docs/architecture.md, "Two executables").
+// SQLite or stage (only the stage framework and the read-only wipe probe), so
+// it starts faster and cannot write a disk (docs/architecture.md, "Two
+// executables"); main_test.go checks its dependencies.
 package main
 
 import (
