@@ -3,97 +3,88 @@ package collector
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
-	"crypto/sha256"
 	_ "embed"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/jaypipes/pcidb"
+
+	"github.com/shakedown/shakedown/collector/internal/pciidx"
 )
 
-// embeddedPCIIDs is a gzip copy of Debian 12's /usr/share/misc/pci.ids
-// (package pci.ids), shipped so names resolve on hosts without one.
+// embeddedPCIIDs is Debian 12's /usr/share/misc/pci.ids (package pci.ids),
+// shipped in the binary so names resolve on hosts without one. It is stored
+// as it is, not compressed, with a generated vendor index
+// (pciids_index.go): a lookup touches the few pages of the vendors a host
+// has, instead of decompressing or scanning 1.3 MB.
 //
-//go:embed pciids/pci.ids.gz
-var embeddedPCIIDs []byte
+//go:generate go run gen_pciids.go
+//go:embed pciids/pci.ids
+var embeddedPCIIDs string
 
-// pciIDsCandidates are searched under Env.Root before the embedded copy.
+// pciIDsCandidates are searched under Env.Root; the first present is the
+// host's pci.ids.
 var pciIDsCandidates = []string{"/usr/share/misc/pci.ids", "/usr/share/hwdata/pci.ids", "/usr/share/pci.ids"}
 
-// readPCIIDs returns the pci.ids to use: Env.PCIIDs, else one under Root,
-// else the embedded copy (decompressed once into the user cache directory,
-// so later runs read a plain file), and a description of the source. Files
-// are mapped, not read (see mapFile); release unmaps, after which the bytes
-// must not be touched.
-func readPCIIDs(env Env) (data []byte, src string, release func(), err error) {
+// pciIDsSource is the pci.ids a PCI database is built from: the embedded
+// copy (with its index), or a file's bytes (mapped; release unmaps, after
+// which data must not be touched).
+type pciIDsSource struct {
+	embedded bool
+	data     []byte
+	name     string
+	release  func()
+}
+
+// readPCIIDs picks the pci.ids to use: Env.PCIIDs when set; else the host's
+// (under Root) when it is newer than the embedded copy or carries no version
+// line; else the embedded copy. On the live image and on Debian 12 the host's
+// file is the same release as the embedded one, so the indexed copy serves;
+// a host with a newer database gets its names.
+func readPCIIDs(env Env) (pciIDsSource, error) {
 	if env.PCIIDs != "" {
 		b, release, err := mapFile(env.PCIIDs)
 		if err != nil {
-			return nil, "", nil, fmt.Errorf("read pci.ids: %w", err)
+			return pciIDsSource{}, fmt.Errorf("read pci.ids: %w", err)
 		}
-		return b, env.PCIIDs, release, nil
+		return pciIDsSource{data: b, name: env.PCIIDs, release: release}, nil
 	}
 	for _, c := range pciIDsCandidates {
 		p := env.Path(c)
-		if b, release, err := mapFile(p); err == nil {
-			return b, p, release, nil
+		head, err := readHead(p, 4096)
+		if err != nil {
+			continue
 		}
-	}
-	noop := func() {}
-	sum := sha256.Sum256(embeddedPCIIDs)
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		dir = os.TempDir()
-	}
-	cache := filepath.Join(dir, "shakedown", "pci.ids-"+hex.EncodeToString(sum[:6]))
-	if b, release, err := mapFile(cache); err == nil && len(b) > 0 {
-		return b, "embedded (cached " + cache + ")", release, nil
-	}
-	b, err := embeddedPCIIDsText()
-	if err != nil {
-		return nil, "", nil, err
-	}
-	// Best effort, and only when reading the live system (tests never write
-	// outside their temp dirs): a read-only or full disk only costs the next
-	// run a decompression.
-	if env.IsLiveRoot() && os.MkdirAll(filepath.Dir(cache), 0o755) == nil {
-		tmp := fmt.Sprintf("%s.%d.tmp", cache, os.Getpid())
-		if os.WriteFile(tmp, b, 0o644) == nil && os.Rename(tmp, cache) != nil {
-			os.Remove(tmp)
+		if v := pciidx.Version(head); v == "" || v > embeddedPCIIDsVersion {
+			b, release, err := mapFile(p)
+			if err != nil {
+				return pciIDsSource{}, fmt.Errorf("read pci.ids: %w", err)
+			}
+			return pciIDsSource{data: b, name: p, release: release}, nil
 		}
+		return pciIDsSource{embedded: true, name: "embedded " + embeddedPCIIDsVersion + " (" + p + " is not newer)", release: func() {}}, nil
 	}
-	return b, "embedded", noop, nil
+	return pciIDsSource{embedded: true, name: "embedded " + embeddedPCIIDsVersion, release: func() {}}, nil
 }
 
-var (
-	embeddedOnce sync.Once
-	embeddedText []byte
-	embeddedErr  error
-)
-
-// embeddedPCIIDsText decompresses the embedded pci.ids once per process.
-func embeddedPCIIDsText() ([]byte, error) {
-	embeddedOnce.Do(func() {
-		zr, err := gzip.NewReader(bytes.NewReader(embeddedPCIIDs))
-		if err != nil {
-			embeddedErr = fmt.Errorf("open embedded pci.ids: %w", err)
-			return
-		}
-		var buf bytes.Buffer
-		buf.Grow(2 << 20)
-		if _, err := buf.ReadFrom(zr); err != nil {
-			embeddedErr = fmt.Errorf("read embedded pci.ids: %w", err)
-			return
-		}
-		embeddedText = buf.Bytes()
-	})
-	return embeddedText, embeddedErr
+// readHead reads up to n bytes from the start of a file.
+func readHead(path string, n int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b := make([]byte, n)
+	m, err := io.ReadFull(f, b)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return nil, err
+	}
+	return b[:m], nil
 }
 
 // loadPCIDB builds a pcidb.DB holding every class and, of the vendors, only
@@ -101,28 +92,134 @@ func embeddedPCIIDsText() ([]byte, error) {
 // set keeps just the vendor's name, for subsystem vendors). nil means all.
 // Parsing all of pci.ids takes 5-10 ms of CPU, and Intel's block alone is a
 // quarter of the file; cutting out the few vendor blocks and device lines a
-// host needs first (one SIMD search per vendor) keeps it around a
-// millisecond, which is what keeps `inventory` fast. pcidb itself only loads
-// from a path, so the database is built here and handed to ghw with
-// ghw.WithPCIDB.
+// host needs first keeps it well under a millisecond (the embedded copy:
+// index lookup, then one search per wanted device in its vendor's block; a
+// file: binary search for the vendor, then a walk through its block), which
+// is what keeps `inventory` fast. pcidb itself only loads from a path, so
+// the database is built here and handed to ghw with ghw.WithPCIDB.
 func loadPCIDB(env Env, want map[string]map[string]bool) (*pcidb.PCIDB, string, error) {
 	if want != nil && len(want) == 0 {
 		// No PCI functions: nothing to name.
 		return &pcidb.PCIDB{Classes: map[string]*pcidb.Class{}, Vendors: map[string]*pcidb.Vendor{}, Products: map[string]*pcidb.Product{}}, "none", nil
 	}
-	b, src, release, err := readPCIIDs(env)
+	src, err := readPCIIDs(env)
 	if err != nil {
 		return nil, "", err
 	}
-	defer release() // parsePCIIDs copies what it keeps
-	if want != nil {
-		b = filterPCIIDs(b, want)
+	defer src.release() // parsePCIIDs copies what it keeps
+	var r io.Reader
+	switch {
+	case src.embedded && want != nil:
+		r = bytes.NewReader(filterEmbeddedPCIIDs(want))
+	case src.embedded:
+		r = strings.NewReader(embeddedPCIIDs)
+	case want != nil:
+		r = bytes.NewReader(filterPCIIDs(src.data, want))
+	default:
+		r = bytes.NewReader(src.data)
 	}
-	db, err := parsePCIIDs(bytes.NewReader(b), nil)
+	db, err := parsePCIIDs(r, nil)
 	if err != nil {
-		return nil, src, fmt.Errorf("parse pci.ids (%s): %w", src, err)
+		return nil, src.name, fmt.Errorf("parse pci.ids (%s): %w", src.name, err)
 	}
-	return db, src, nil
+	return db, src.name, nil
+}
+
+// filterEmbeddedPCIIDs is filterPCIIDs for the embedded copy: each wanted
+// vendor's block comes from the index, each wanted device line from one
+// search in that block.
+func filterEmbeddedPCIIDs(want map[string]map[string]bool) []byte {
+	text := embeddedPCIIDs
+	var out []byte
+	for id, devs := range want {
+		v, err := strconv.ParseUint(id, 16, 16)
+		if err != nil || len(id) != 4 {
+			continue
+		}
+		i, ok := slices.BinarySearch(embeddedPCIVendors[:], uint16(v))
+		if !ok {
+			continue
+		}
+		end := embeddedPCIClasses
+		if i+1 < len(embeddedPCIVendorOffsets) {
+			end = int(embeddedPCIVendorOffsets[i+1])
+		}
+		block := text[embeddedPCIVendorOffsets[i]:end]
+		first, rest, _ := strings.Cut(block, "\n")
+		out = append(out, first...)
+		out = append(out, '\n')
+		for d := range devs {
+			at := deviceLine(rest, strings.ToLower(d))
+			if at < 0 {
+				continue
+			}
+			lines := rest[at:]
+			// The device line, then its subsystem lines (and comments among them).
+			for n := 0; lines != ""; n++ {
+				line, next, _ := strings.Cut(lines, "\n")
+				if n > 0 && !strings.HasPrefix(line, "\t\t") && !strings.HasPrefix(line, "#") {
+					break
+				}
+				if !strings.HasPrefix(line, "#") {
+					out = append(out, line...)
+					out = append(out, '\n')
+				}
+				lines = next
+			}
+		}
+	}
+	return append(out, text[embeddedPCIClasses:]...)
+}
+
+// deviceLine returns the offset in a vendor block's device lines of the
+// line "\t<id>  Name", or -1, by binary search: the embedded pci.ids lists
+// each vendor's devices in ascending ID order (pciidx.Build checks it when
+// the index is generated), and between two device lines there are only that
+// device's few subsystem lines to step over. A search for the text would
+// stop at every line (every line starts with the same tab; IDs share their
+// digits).
+func deviceLine(lines, id string) int {
+	lo, hi := 0, len(lines)
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		p := nextDeviceLine(lines, mid, hi)
+		if p >= hi {
+			hi = mid // no device line starts in [mid, hi)
+			continue
+		}
+		switch v := lines[p+1 : p+5]; {
+		case v == id:
+			return p
+		case v < id:
+			lo = p + 1
+		default:
+			hi = mid
+		}
+	}
+	return -1
+}
+
+// nextDeviceLine returns the offset of the first device line ("\thhhh  ")
+// starting in [pos, end), or end.
+func nextDeviceLine(lines string, pos, end int) int {
+	if pos > 0 && lines[pos-1] != '\n' {
+		nl := strings.IndexByte(lines[pos:end], '\n')
+		if nl < 0 {
+			return end
+		}
+		pos += nl + 1
+	}
+	for pos < end {
+		if l := lines[pos:]; len(l) >= 7 && l[0] == '\t' && l[5] == ' ' && l[6] == ' ' && isLowerHex([]byte(l[1:5])) {
+			return pos
+		}
+		nl := strings.IndexByte(lines[pos:end], '\n')
+		if nl < 0 {
+			return end
+		}
+		pos += nl + 1
+	}
+	return end
 }
 
 // filterPCIIDs returns, for each wanted vendor, its vendor line and the
