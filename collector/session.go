@@ -37,6 +37,7 @@ func sessionFrom(ctx context.Context, env Env) *session {
 func (s *session) pciDB() (*pcidb.PCIDB, string, error) {
 	s.dbOnce.Do(func() {
 		s.db, s.dbSrc, s.dbErr = loadPCIDB(s.env, pciIDsPresent(s.env))
+		s.env.Logger().Debug("PCI database", "source", s.dbSrc, "err", s.dbErr)
 	})
 	return s.db, s.dbSrc, s.dbErr
 }
