@@ -215,7 +215,7 @@ func (s *SensorSampler) scan() {
 		s.thermalErr = noDataIfMissing("scan thermal zones", err)
 	}
 	s.scanned, s.hasScan = start, true
-	s.env.Logger().Debug("sensors scanned", "probe", "sensors", "hwmon_channels", len(hw), "thermal_zones", len(zones),
+	s.env.Logger().Debug("sensors scanned", "hwmon_channels", len(hw), "thermal_zones", len(zones),
 		"duration_seconds", s.now().Sub(start).Seconds())
 }
 
