@@ -14,7 +14,7 @@ import (
 // forbidden says why the front executable must not link pkg ("" if it may).
 // The front is copied onto production hosts to take an inventory or a
 // snapshot: it must contain no engine, journal, report or disk-writing code,
-// and it must start fast (no SQLite, no html/template init).
+// and it must start fast (no SQLite, html/template or smart.go init).
 func forbidden(pkg string) string {
 	const m = "github.com/shakedown/shakedown/"
 	switch {
@@ -22,6 +22,8 @@ func forbidden(pkg string) string {
 		return "SQLite"
 	case pkg == "html/template":
 		return "html/template"
+	case pkg == "github.com/anatol/smart.go" || pkg == m+"collector/nativesmart":
+		return "smart.go (its drive database is built at init: ~2 ms of every start)"
 	case pkg == m+"agent/stage/storage/wipeprobe":
 		return "" // read-only probe, shared with the Storage stage
 	case strings.HasPrefix(pkg, m+"agent/stage/"):
@@ -77,7 +79,7 @@ func TestFrontLinksNoCore(t *testing.T) {
 			core[d] = true
 		}
 	}
-	for _, want := range []string{"modernc.org/sqlite", "html/template", m + "agent/journal", m + "agent/engine", m + "agent/stage/storage"} {
+	for _, want := range []string{"modernc.org/sqlite", "html/template", "github.com/anatol/smart.go", m + "agent/journal", m + "agent/engine", m + "agent/stage/storage"} {
 		if !core[want] {
 			t.Errorf("core deps lack %s: the check would not notice it", want)
 		}

@@ -332,31 +332,6 @@ func TestSmartctlReaderWithFake(t *testing.T) {
 	}
 }
 
-// NewSmartReader: smart.go cannot open a device under a fixture root, so the
-// production reader falls back to smartctl and says why.
-func TestNewSmartReaderFallsBackToSmartctl(t *testing.T) {
-	root := t.TempDir()
-	want := filepath.Join(root, "dev", "sdc")
-	fake := (&tool.Fake{}).Add(tool.Rule{Tool: "smartctl", Match: tool.ArgsContain("-j", "-x", want),
-		StdoutFile: "testdata/smartctl/sas-seagate-st600mp0036-healthy.json"})
-	r, err := NewSmartReader(Env{Root: root, Tools: fake}).Read(context.Background(), "sdc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Source != SmartSourceSmartctl || !strings.HasPrefix(r.SourceNote, "smart.go: ") || r.Protocol != "scsi" {
-		t.Errorf("source %s note %q protocol %s", r.Source, r.SourceNote, r.Protocol)
-	}
-	// Absolute paths are re-rooted too.
-	if got := SmartDevicePath(Env{Root: root}, "/dev/disk/by-id/wwn-0x5000c50accaccacc"); got != filepath.Join(root, "dev/disk/by-id/wwn-0x5000c50accaccacc") {
-		t.Errorf("SmartDevicePath = %s", got)
-	}
-	// Both readers fail: one error naming both.
-	failing := (&tool.Fake{}).Add(tool.Rule{Tool: "smartctl", StdoutFile: "testdata/smartctl/local-sat-open-eperm-exit2.json", ExitCode: 2})
-	_, err = NewSmartReader(Env{Root: root, Tools: failing}).Read(context.Background(), "sdc")
-	if !errors.Is(err, ErrSmartUnreadable) || !strings.Contains(err.Error(), "smart.go") || !strings.Contains(err.Error(), "Operation not permitted") {
-		t.Errorf("both failing: %v", err)
-	}
-}
 
 func TestSmartText(t *testing.T) {
 	ctx := context.Background()

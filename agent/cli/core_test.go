@@ -61,7 +61,7 @@ func TestHelpListsCoreCommands(t *testing.T) {
 			t.Errorf("help lacks %s:\n%s", n, out.String())
 		}
 	}
-	if un := Unimplemented(); !reflect.DeepEqual(un, []string{"action", "report", "run", "status"}) {
+	if un := Unimplemented(); !reflect.DeepEqual(un, []string{"action", "report", "run", "smart", "status"}) {
 		t.Errorf("unimplemented without corecmd: %q", un)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/shakedown/shakedown/agent/spec"
 	"github.com/shakedown/shakedown/agent/stage"
 	"github.com/shakedown/shakedown/collector"
+	"github.com/shakedown/shakedown/collector/nativesmart"
 )
 
 // Name is the stage name.
@@ -33,7 +34,7 @@ func init() { stage.Register(&Stage{}) }
 
 // Stage is the SMART stage. The zero value is the production stage.
 type Stage struct {
-	// NewReader builds the SMART reader (nil = collector.NewSmartReader).
+	// NewReader builds the SMART reader (nil = nativesmart.NewReader).
 	NewReader func(collector.Env) collector.SmartReader
 }
 
@@ -88,7 +89,7 @@ func (s *Stage) Run(ctx context.Context, env *stage.Env) (stage.Result, error) {
 	}
 	newReader := s.NewReader
 	if newReader == nil {
-		newReader = collector.NewSmartReader
+		newReader = nativesmart.NewReader
 	}
 	reader := newReader(cenv)
 

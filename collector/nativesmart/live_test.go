@@ -1,4 +1,4 @@
-package collector
+package nativesmart
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shakedown/shakedown/collector"
 	"github.com/shakedown/shakedown/collector/testutil"
 	"github.com/shakedown/shakedown/collector/tool"
 )
@@ -38,28 +39,13 @@ func TestSmartLiveLoopDevice(t *testing.T) {
 	loop := strings.TrimSpace(string(out.Stdout))
 	t.Cleanup(func() { _, _ = run.Run(context.Background(), tool.Cmd{Tool: "losetup", Args: []string{"-d", loop}}) })
 
-	env := Env{Root: "/", Tools: run}
-	_, err = NewSmartReader(env).Read(ctx, loop)
-	if !errors.Is(err, ErrSmartUnreadable) || !strings.Contains(err.Error(), "smart.go") || !strings.Contains(err.Error(), "Unable to detect device type") {
+	env := collector.Env{Root: "/", Tools: run}
+	_, err = NewReader(env).Read(ctx, loop)
+	if !errors.Is(err, collector.ErrSmartUnreadable) || !strings.Contains(err.Error(), "smart.go") || !strings.Contains(err.Error(), "Unable to detect device type") {
 		t.Fatalf("loop device: %v", err)
 	}
-	text, src, err := SmartText(ctx, env, loop, nil)
+	text, src, err := collector.SmartText(ctx, env, loop, nil)
 	if err != nil || src != "smartctl" || !strings.Contains(string(text), "# smartctl exit status 1 (bit 0: command line did not parse or device type unknown)") {
 		t.Fatalf("text: %v %s\n%s", err, src, text)
-	}
-}
-
-// TestSensorsLiveRoot reads this machine's sysfs: whatever is there must read
-// without error (no hwmon/thermal/EDAC at all is ErrNoData, as in a VM).
-func TestSensorsLiveRoot(t *testing.T) {
-	s, err := ReadSensors(context.Background(), Env{Root: "/"})
-	if err != nil && !errors.Is(err, ErrNoData) {
-		t.Fatalf("live sensors: %v", err)
-	}
-	t.Logf("live: %d hwmon channels, %d thermal zones, %d EDAC controllers", len(s.Hwmon), len(s.Thermal), len(s.EDAC))
-	for _, x := range s.Hwmon {
-		if x.Unit == "" || x.Kind == "" {
-			t.Errorf("incomplete sensor %+v", x)
-		}
 	}
 }

@@ -1,4 +1,4 @@
-package cli
+package corecmd
 
 import (
 	"context"
@@ -7,16 +7,14 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/shakedown/shakedown/agent/cli"
 	"github.com/shakedown/shakedown/collector"
+	"github.com/shakedown/shakedown/collector/nativesmart"
 	"github.com/shakedown/shakedown/collector/tool"
 )
 
 func init() {
-	Register(Command{
-		Name:    "smart",
-		Summary: "read one disk's SMART health (read-only; exit 0 passed, 3 failed, 4 unknown, 1 unreadable)",
-		Run:     runSmart,
-	})
+	cli.Implement("smart", runSmart)
 }
 
 // smartTools builds the tool runner the smart command uses (tests swap it).
@@ -28,8 +26,8 @@ const (
 	smartExitUnknown = 4
 )
 
-func runSmart(ctx context.Context, s IO, args []string) error {
-	fs := NewFlagSet(s, "smart", "[--json] [--smartctl] [-d TYPE] [--text] [--root DIR] DEVICE",
+func runSmart(ctx context.Context, s cli.IO, args []string) error {
+	fs := cli.NewFlagSet(s, "smart", "[--json] [--smartctl] [-d TYPE] [--text] [--root DIR] DEVICE",
 		"Reads SMART data of DEVICE (sda, nvme0n1, /dev/disk/by-id/...) with smart.go ioctls,\n"+
 			"falling back to `smartctl -j -x` (SAS/SCSI, RAID HBAs, USB bridges, EPERM), and prints\n"+
 			"a summary, or with --json the SmartReport (docs/sensors-and-smart.md). Nothing is written\n"+
@@ -40,12 +38,12 @@ func runSmart(ctx context.Context, s IO, args []string) error {
 	devType := fs.String("d", "", "smartctl device type (megaraid,N for a disk behind a RAID HBA, sat for a USB bridge); implies --smartctl")
 	root := fs.String("root", "/", "filesystem root the device path is taken under (tests, fixtures)")
 	verbose := fs.Bool("v", false, "log details to stderr")
-	if err := Parse(fs, smartReorderArgs(args)); err != nil {
+	if err := cli.Parse(fs, smartReorderArgs(args)); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()
-		return UsageErrorf("name exactly one device")
+		return cli.UsageErrorf("name exactly one device")
 	}
 	dev := fs.Arg(0)
 	level := slog.LevelWarn
@@ -55,7 +53,7 @@ func runSmart(ctx context.Context, s IO, args []string) error {
 	log := slog.New(slog.NewTextHandler(s.Stderr, &slog.HandlerOptions{Level: level}))
 	env := collector.Env{Root: *root, Tools: smartTools(log), Log: log}
 
-	var reader collector.SmartReader = collector.NewSmartReader(env)
+	var reader collector.SmartReader = nativesmart.NewReader(env)
 	if *onlySmartctl || *devType != "" {
 		reader = smartctlOnly{env: env, r: &collector.SmartctlReader{Tools: env.Tools, Log: log, DeviceType: *devType}}
 	}
@@ -88,11 +86,11 @@ func runSmart(ctx context.Context, s IO, args []string) error {
 func smartExit(rep *collector.SmartReport, readErr error) error {
 	switch {
 	case readErr != nil:
-		return Exit(1, readErr)
+		return cli.Exit(1, readErr)
 	case rep.Health == collector.SmartFailed:
-		return Exit(smartExitFailed, nil)
+		return cli.Exit(smartExitFailed, nil)
 	case rep.Health == collector.SmartUnknown:
-		return Exit(smartExitUnknown, nil)
+		return cli.Exit(smartExitUnknown, nil)
 	}
 	return nil
 }

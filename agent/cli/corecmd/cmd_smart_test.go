@@ -1,4 +1,4 @@
-package cli
+package corecmd
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shakedown/shakedown/agent/cli"
 	"github.com/shakedown/shakedown/collector"
 	"github.com/shakedown/shakedown/collector/tool"
 )
@@ -21,7 +22,7 @@ func withSmartFake(t *testing.T, f *tool.Fake) {
 }
 
 func smartFixture(name string) string {
-	return filepath.Join("..", "..", "collector", "testdata", "smartctl", name)
+	return filepath.Join("..", "..", "..", "collector", "testdata", "smartctl", name)
 }
 
 func TestSmartCommand(t *testing.T) {
@@ -53,7 +54,7 @@ func TestSmartCommand(t *testing.T) {
 			fake := (&tool.Fake{}).Add(tool.Rule{Tool: "smartctl", Match: match, StdoutFile: smartFixture(c.fixture), ExitCode: c.exit})
 			withSmartFake(t, fake)
 			var out, errOut bytes.Buffer
-			code := Main(context.Background(), append([]string{"smart"}, c.args...), IO{Stdout: &out, Stderr: &errOut})
+			code := cli.Main(context.Background(), append([]string{"smart"}, c.args...), cli.IO{Stdout: &out, Stderr: &errOut})
 			if code != c.code {
 				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, c.code, out.String(), errOut.String())
 			}
@@ -82,7 +83,7 @@ func TestSmartCommandText(t *testing.T) {
 		Add(tool.Rule{Tool: "smartctl", Match: tool.ArgsContain("-x"), Stdout: "=== START OF SMART DATA SECTION ===\nSMART overall-health self-assessment test result: PASSED\n"})
 	withSmartFake(t, fake)
 	var out, errOut bytes.Buffer
-	if code := Main(context.Background(), []string{"smart", "--text", "--root", root, "nvme0"}, IO{Stdout: &out, Stderr: &errOut}); code != 0 {
+	if code := cli.Main(context.Background(), []string{"smart", "--text", "--root", root, "nvme0"}, cli.IO{Stdout: &out, Stderr: &errOut}); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 	if !strings.Contains(out.String(), "START OF SMART DATA SECTION") || !strings.Contains(out.String(), "# smartctl exit status 0") {
@@ -92,10 +93,10 @@ func TestSmartCommandText(t *testing.T) {
 
 func TestSmartCommandUsage(t *testing.T) {
 	var out, errOut bytes.Buffer
-	if code := Main(context.Background(), []string{"smart"}, IO{Stdout: &out, Stderr: &errOut}); code != 2 {
+	if code := cli.Main(context.Background(), []string{"smart"}, cli.IO{Stdout: &out, Stderr: &errOut}); code != 2 {
 		t.Errorf("no device: exit %d", code)
 	}
-	if code := Main(context.Background(), []string{"smart", "sda", "sdb"}, IO{Stdout: &out, Stderr: &errOut}); code != 2 {
+	if code := cli.Main(context.Background(), []string{"smart", "sda", "sdb"}, cli.IO{Stdout: &out, Stderr: &errOut}); code != 2 {
 		t.Errorf("two devices: exit %d", code)
 	}
 }
