@@ -17,6 +17,7 @@ func init() {
 		Name:    "inventory",
 		Summary: "print the hardware inventory (read-only; --json for the versioned schema)",
 		Run:     runInventory,
+		Quick:   true,
 	})
 }
 

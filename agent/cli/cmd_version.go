@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	Register(Command{Name: "version", Summary: "print the agent version", Run: func(ctx context.Context, s IO, args []string) error {
+	Register(Command{Name: "version", Summary: "print the agent version", Quick: true, Run: func(ctx context.Context, s IO, args []string) error {
 		fs := NewFlagSet(s, "version", "", "Prints the agent version, Go version and journal schema version.")
 		if err := Parse(fs, args); err != nil {
 			return err
