@@ -74,7 +74,7 @@ func (cpuProbe) Collect(ctx context.Context, env Env, inv *Inventory) error {
 // cost more than the rest of the probe (ghw reads the whole file already).
 func cpuinfoField(r io.Reader, key string) string {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	sc.Buffer(make([]byte, 0, 4096), 1<<20) // grows for a long flags line
 	for sc.Scan() {
 		k, v, ok := strings.Cut(sc.Text(), ":")
 		if ok && strings.TrimSpace(k) == key {
