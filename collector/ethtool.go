@@ -23,7 +23,7 @@ type ethtoolSettings struct {
 func parseEthtoolSettings(r io.Reader) (ethtoolSettings, error) {
 	var s ethtoolSettings
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	sc.Buffer(make([]byte, 0, 4096), 1<<20) // grows for a longer line
 	key := ""
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())

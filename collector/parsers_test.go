@@ -285,7 +285,7 @@ func TestFilterPCIIDs(t *testing.T) {
 		for _, how := range []string{"file", "embedded"} {
 			filtered := filterPCIIDs(full, want)
 			if how == "embedded" {
-				filtered = filterEmbeddedPCIIDs(want)
+				filtered = filterEmbeddedPCIIDs(want, nil)
 			}
 			got, err := parsePCIIDs(bytes.NewReader(filtered), nil)
 			if err != nil {
@@ -333,7 +333,7 @@ func TestEmbeddedPCIIDs(t *testing.T) {
 		t.Errorf("embedded pci.ids looks incomplete: %d vendors", len(db.Vendors))
 	}
 	// A root without pci.ids falls back to the embedded copy.
-	_, src, err := loadPCIDB(Env{Root: t.TempDir()}, map[string]map[string]bool{"8086": {"1521": true}})
+	_, src, err := loadPCIDB(Env{Root: t.TempDir()}, map[string]map[string]bool{"8086": {"1521": true}}, nil)
 	if err != nil || !strings.HasPrefix(src, "embedded") {
 		t.Errorf("fallback: src=%q err=%v", src, err)
 	}
@@ -493,17 +493,26 @@ func TestPCIIDsPresent(t *testing.T) {
 		tr.link("/sys/bus/pci/devices/"+addr, "../../../devices/pci0000:00/"+addr)
 	}
 	dev("0000:00:00.0", map[string]string{"modalias": "pci:v00008086d00000D57sv00000000sd00000000bc06sc00i00\n"})
-	dev("0000:00:03.0", map[string]string{"vendor": "0x1af4\n", "device": "0x1041\n", "subsystem_vendor": "0x1af4\n"})
+	dev("0000:00:03.0", map[string]string{"vendor": "0x1af4\n", "device": "0x1041\n", "subsystem_vendor": "0x1af4\n", "class": "0x020000\n"})
 	dev("0000:3b:00.0", map[string]string{"modalias": "pci:v000010DEd00002330sv000010DEsd000016C1bc03sc02i00\n", "vendor": "0x9999\n"})
-	dev("0000:3c:00.0", map[string]string{"modalias": "pci:vXYZ\n", "vendor": "0x15b3\n", "device": "0x101d\n", "subsystem_vendor": "0x0000\n"})
+	dev("0000:3c:00.0", map[string]string{"modalias": "pci:vXYZ\n", "vendor": "0x15b3\n", "device": "0x101d\n", "subsystem_vendor": "0x0000\n", "class": "0x020700\n"})
 	want := map[string]map[string]bool{
 		"8086": {"0d57": true},
 		"1af4": {"1041": true},
 		"10de": {"2330": true},
 		"15b3": {"101d": true},
 	}
-	if d := cmp.Diff(want, pciIDsPresent(tr.env())); d != "" {
+	got, classes := pciIDsPresent(tr.env())
+	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("pciIDsPresent (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff(map[string]bool{"06": true, "02": true, "03": true}, classes); d != "" {
+		t.Errorf("pciIDsPresent classes (-want +got):\n%s", d)
+	}
+	// A function whose class cannot be read: every class is kept.
+	dev("0000:3d:00.0", map[string]string{"vendor": "0x15b3\n", "device": "0x101d\n"})
+	if _, classes := pciIDsPresent(tr.env()); classes != nil {
+		t.Errorf("unknown class: classes = %v, want nil (all)", classes)
 	}
 }
 

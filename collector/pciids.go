@@ -90,6 +90,9 @@ func readHead(path string, n int) ([]byte, error) {
 // loadPCIDB builds a pcidb.DB holding every class and, of the vendors, only
 // what want names: vendor ID -> device IDs (lower-case hex; an empty device
 // set keeps just the vendor's name, for subsystem vendors). nil means all.
+// classes lists the base classes (two hex digits) to keep, with their
+// subclasses and programming interfaces; nil means all (a host file keeps
+// them all: its class section is not indexed).
 // Parsing all of pci.ids takes 5-10 ms of CPU, and Intel's block alone is a
 // quarter of the file; cutting out the few vendor blocks and device lines a
 // host needs first keeps it well under a millisecond (the embedded copy:
@@ -97,7 +100,7 @@ func readHead(path string, n int) ([]byte, error) {
 // file: binary search for the vendor, then a walk through its block), which
 // is what keeps `inventory` fast. pcidb itself only loads from a path, so
 // the database is built here and handed to ghw with ghw.WithPCIDB.
-func loadPCIDB(env Env, want map[string]map[string]bool) (*pcidb.PCIDB, string, error) {
+func loadPCIDB(env Env, want map[string]map[string]bool, classes map[string]bool) (*pcidb.PCIDB, string, error) {
 	if want != nil && len(want) == 0 {
 		// No PCI functions: nothing to name.
 		return &pcidb.PCIDB{Classes: map[string]*pcidb.Class{}, Vendors: map[string]*pcidb.Vendor{}, Products: map[string]*pcidb.Product{}}, "none", nil
@@ -110,7 +113,7 @@ func loadPCIDB(env Env, want map[string]map[string]bool) (*pcidb.PCIDB, string, 
 	var r io.Reader
 	switch {
 	case src.embedded && want != nil:
-		r = bytes.NewReader(filterEmbeddedPCIIDs(want))
+		r = bytes.NewReader(filterEmbeddedPCIIDs(want, classes))
 	case src.embedded:
 		r = strings.NewReader(embeddedPCIIDs)
 	case want != nil:
@@ -128,7 +131,7 @@ func loadPCIDB(env Env, want map[string]map[string]bool) (*pcidb.PCIDB, string, 
 // filterEmbeddedPCIIDs is filterPCIIDs for the embedded copy: each wanted
 // vendor's block comes from the index, each wanted device line from one
 // search in that block.
-func filterEmbeddedPCIIDs(want map[string]map[string]bool) []byte {
+func filterEmbeddedPCIIDs(want map[string]map[string]bool, classes map[string]bool) []byte {
 	text := embeddedPCIIDs
 	var out []byte
 	for id, devs := range want {
@@ -168,7 +171,33 @@ func filterEmbeddedPCIIDs(want map[string]map[string]bool) []byte {
 			}
 		}
 	}
-	return append(out, text[embeddedPCIClasses:]...)
+	section := text[embeddedPCIClasses:]
+	if classes == nil {
+		return append(out, section...)
+	}
+	for c := range classes {
+		at := strings.Index(section, "C "+c+"  ")
+		for at > 0 && section[at-1] != '\n' { // inside a name: look further
+			next := strings.Index(section[at+1:], "C "+c+"  ")
+			if next < 0 {
+				at = -1
+				break
+			}
+			at += next + 1
+		}
+		if at < 0 {
+			continue
+		}
+		block := section[at:]
+		if end := strings.Index(block, "\nC "); end >= 0 {
+			block = block[:end+1]
+		}
+		out = append(out, block...)
+		if !strings.HasSuffix(block, "\n") {
+			out = append(out, '\n')
+		}
+	}
+	return out
 }
 
 // deviceLine returns the offset in a vendor block's device lines of the
@@ -378,7 +407,7 @@ func parsePCIIDs(r io.Reader, want map[string]bool) (*pcidb.PCIDB, error) {
 		Products: map[string]*pcidb.Product{},
 	}
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	sc.Buffer(make([]byte, 0, 4096), 1<<20) // pci.ids lines are short; it grows if not
 	var (
 		vendor   *pcidb.Vendor
 		product  *pcidb.Product
@@ -497,12 +526,13 @@ func isHex(b []byte) bool {
 	return true
 }
 
-// pciIDsPresent lists the vendor -> device IDs of the PCI functions under
+// pciIDsPresent lists the vendor -> device IDs and the base classes of the
+// PCI functions under
 // <root>/sys/bus/pci/devices (lower-case, no 0x), subsystem vendors included
 // (with their subsystem device IDs, which is harmless), from the vendor and
 // device files and from modalias, which is what ghw names devices by.
-func pciIDsPresent(env Env) map[string]map[string]bool {
-	want := map[string]map[string]bool{}
+func pciIDsPresent(env Env) (want map[string]map[string]bool, classes map[string]bool) {
+	want, classes = map[string]map[string]bool{}, map[string]bool{}
 	add := func(v, d string) {
 		if len(v) != 4 || v == "0000" {
 			return // 0000: no subsystem (not a vendor; pci.ids has no entry to look for)
@@ -527,10 +557,19 @@ func pciIDsPresent(env Env) map[string]map[string]bool {
 			m[13] == 'd' && m[22:24] == "sv" && isLowerHex([]byte(m[5:22])) && isLowerHex([]byte(m[24:32])) {
 			add(m[9:13], m[18:22])
 			add(m[28:32], "")
-			continue
+			if len(m) >= 46 && m[42:44] == "bc" && isLowerHex([]byte(m[44:46])) {
+				classes[m[44:46]] = true
+				continue
+			}
+		} else {
+			add(id(dir, "vendor"), id(dir, "device"))
+			add(id(dir, "subsystem_vendor"), "")
 		}
-		add(id(dir, "vendor"), id(dir, "device"))
-		add(id(dir, "subsystem_vendor"), "")
+		if c := id(dir, "class"); len(c) == 6 && isLowerHex([]byte(c)) {
+			classes[c[:2]] = true
+		} else {
+			classes = nil // a class unknown: keep them all
+		}
 	}
-	return want
+	return want, classes
 }

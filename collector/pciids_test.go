@@ -1,10 +1,13 @@
 package collector
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/shakedown/shakedown/collector/internal/pciidx"
 )
@@ -93,7 +96,7 @@ func TestReadPCIIDsChoice(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			db, src, err := loadPCIDB(env, map[string]map[string]bool{"10de": {"2330": true}})
+			db, src, err := loadPCIDB(env, map[string]map[string]bool{"10de": {"2330": true}}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -108,11 +111,45 @@ func TestReadPCIIDsChoice(t *testing.T) {
 	if err := os.WriteFile(f, []byte("#\tVersion: 2001.01.01\n"+body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	db, src, err := loadPCIDB(Env{Root: t.TempDir(), PCIIDs: f}, nil)
+	db, src, err := loadPCIDB(Env{Root: t.TempDir(), PCIIDs: f}, nil, nil)
 	if err != nil || src != f || db.Products["10de2330"].Name != "A name only this file has" {
 		t.Errorf("explicit pci.ids: src %q err %v", src, err)
 	}
-	if _, _, err := loadPCIDB(Env{Root: t.TempDir(), PCIIDs: f + ".absent"}, nil); err == nil {
+	if _, _, err := loadPCIDB(Env{Root: t.TempDir(), PCIIDs: f + ".absent"}, nil, nil); err == nil {
 		t.Errorf("absent --pci-ids accepted")
+	}
+}
+
+// TestFilterEmbeddedPCIIDsClasses: with a class list, each listed class comes
+// out as parsing the whole file gives it (subclasses, programming
+// interfaces), and no other class does; an absent class is skipped.
+func TestFilterEmbeddedPCIIDsClasses(t *testing.T) {
+	all, err := parsePCIIDs(strings.NewReader(embeddedPCIIDs), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, classes := range []map[string]bool{
+		{"00": true}, // the section's first class
+		{"02": true, "03": true, "06": true, "0c": true},
+		{"ff": true}, // the last one ("Unassigned class")
+		{"fe": true}, // absent
+	} {
+		db, err := parsePCIIDs(bytes.NewReader(filterEmbeddedPCIIDs(map[string]map[string]bool{"8086": {"1237": true}}, classes)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for c := range classes {
+			if d := cmp.Diff(all.Classes[c], db.Classes[c]); d != "" {
+				t.Errorf("class %s (-full +filtered):\n%s", c, d)
+			}
+		}
+		for c := range db.Classes {
+			if !classes[c] {
+				t.Errorf("class %s kept, not asked for", c)
+			}
+		}
+		if db.Products["80861237"] == nil {
+			t.Errorf("classes %v: the vendor part was lost", classes)
+		}
 	}
 }

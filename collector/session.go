@@ -36,7 +36,8 @@ func sessionFrom(ctx context.Context, env Env) *session {
 // pciDB returns the shared PCI database (vendors present under Root only).
 func (s *session) pciDB() (*pcidb.PCIDB, string, error) {
 	s.dbOnce.Do(func() {
-		s.db, s.dbSrc, s.dbErr = loadPCIDB(s.env, pciIDsPresent(s.env))
+		want, classes := pciIDsPresent(s.env)
+		s.db, s.dbSrc, s.dbErr = loadPCIDB(s.env, want, classes)
 		s.env.Logger().Debug("PCI database", "source", s.dbSrc, "err", s.dbErr)
 	})
 	return s.db, s.dbSrc, s.dbErr

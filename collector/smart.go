@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-
 )
 
 // SMART reading (docs/sensors-and-smart.md). Production order:
@@ -304,7 +303,6 @@ func SmartDevicePath(env Env, dev string) string {
 	return env.Dev(dev)
 }
 
-
 // nvmeCriticalWarningBits names the NVMe SMART log critical-warning bits
 // (NVM Express Base Specification, SMART / Health Information log, byte 0).
 var nvmeCriticalWarningBits = []string{
@@ -529,4 +527,3 @@ func derefInt(p *int) int {
 	}
 	return *p
 }
-

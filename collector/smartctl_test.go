@@ -332,7 +332,6 @@ func TestSmartctlReaderWithFake(t *testing.T) {
 	}
 }
 
-
 func TestSmartText(t *testing.T) {
 	ctx := context.Background()
 	fake := (&tool.Fake{}).Add(tool.Rule{Tool: "smartctl", Match: tool.ArgsContain("-x", "/dev/sda"), Stdout: "smartctl 7.3 ...\nSMART overall-health self-assessment test result: PASSED\n", ExitCode: 64})

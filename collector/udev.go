@@ -15,7 +15,7 @@ import (
 func parseUdevDB(r io.Reader) (map[string]string, error) {
 	props := map[string]string{}
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	sc.Buffer(make([]byte, 0, 4096), 1<<20) // grows for a longer line
 	for sc.Scan() {
 		line := sc.Text()
 		if !strings.HasPrefix(line, "E:") {
