@@ -8,8 +8,8 @@ PKGS=(
   stress-ng fio iperf3 e2fsprogs smartmontools nvme-cli ipmitool
   # what the seed's design ran for inventory (compared against in `make bench`)
   lshw dmidecode pciutils pci.ids util-linux
-  # NIC link modes/firmware for the inventory; /usr/bin/time for `make bench`
-  ethtool time
+  # NIC link modes/firmware for the inventory; /usr/bin/time and hyperfine for `make bench`
+  ethtool time hyperfine
   # disk fixtures for the wipe-probe tests
   xfsprogs btrfs-progs lvm2 cryptsetup-bin dosfstools ntfs-3g gdisk parted fdisk
   genisoimage xorriso

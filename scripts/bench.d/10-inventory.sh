@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # Inventory: `shakedown-agent inventory --json` against what the seed ran for the
 # same data (dmidecode, lscpu, lshw -json, lspci -vmm, smartctl -i on each disk).
-# Wall time and peak RSS from /usr/bin/time -f '%e %M'; median of $RUNS runs,
-# ours and the seed's interleaved so both see the same machine load.
+# Wall time: hyperfine -N (no intermediate shell; the seed's commands run in the
+# one `bash -c` they need), in $ROUNDS rounds of $PER runs of each side, so both
+# see the same machine load; the median of every run. Peak RSS: /usr/bin/time -f
+# %M in separate runs. The core executable (bin/shakedown-agent-core: the engine,
+# SQLite and every stage linked in) is timed too, for comparison.
 # Targets (issue 3): ours at least 10x faster, under 40 MB peak RSS.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 AGENT=${AGENT:-bin/shakedown-agent}
-RUNS=${RUNS:-7}
+CORE=${CORE:-bin/shakedown-agent-core}
+ROUNDS=${ROUNDS:-7}
+PER=${PER:-5}
 TIME=/usr/bin/time
-[ -x "$TIME" ] || { echo "10-inventory: /usr/bin/time missing (Debian package 'time'; scripts/install-deps.sh)" >&2; exit 1; }
-[ -x "$AGENT" ] || { echo "10-inventory: $AGENT missing (make build)" >&2; exit 1; }
+for t in "$TIME" "$(command -v hyperfine || echo hyperfine)" "$(command -v jq || echo jq)"; do
+  [ -x "$t" ] || { echo "10-inventory: $t missing (Debian packages time, hyperfine, jq: scripts/install-deps.sh)" >&2; exit 1; }
+done
+[ -x "$AGENT" ] && [ -x "$CORE" ] || { echo "10-inventory: $AGENT or $CORE missing (make build)" >&2; exit 1; }
 
 disks=()
 for d in /sys/block/*; do
@@ -25,32 +32,37 @@ missing=""
 for t in dmidecode lscpu lshw lspci smartctl; do command -v "$t" >/dev/null || missing+=" $t"; done
 [ -z "$missing" ] || echo "10-inventory: seed tools missing:$missing (their time counts as 0: the ratio is flattering to the seed)" >&2
 
-tf=$(mktemp); trap 'rm -f "$tf"' EXIT
-measure() { # prints "wall_s maxrss_kb cpu_s"; a non-zero exit (dmidecode without DMI) is fine
-  "$TIME" -o "$tf" -f '%e %M %U %S' "$@" >/dev/null 2>&1 || true
-  tail -1 "$tf" | awk '{printf "%s %s %.2f\n", $1, $2, $3 + $4}'
-}
-ours_t=(); ours_m=(); seed_t=(); seed_m=(); ours_c=(); seed_c=()
-"$AGENT" inventory --json >/dev/null # warm the page cache for both sides
-bash -c "$seed_cmd" >/dev/null 2>&1 || true
-for _ in $(seq "$RUNS"); do
-  read -r t m c < <(measure "$AGENT" inventory --json); ours_t+=("$t"); ours_m+=("$m"); ours_c+=("$c")
-  read -r t m c < <(measure bash -c "$seed_cmd"); seed_t+=("$t"); seed_m+=("$m"); seed_c+=("$c")
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+ours="$AGENT inventory --json"
+core="$CORE inventory --json"
+seed="bash -c '$seed_cmd'"
+for r in $(seq "$ROUNDS"); do
+  # -i: dmidecode exits non-zero without DMI (a VM), which is fine.
+  hyperfine -N -i --style none --warmup 1 --runs "$PER" --export-json "$tmp/r$r.json" "$ours" "$seed" "$core" >/dev/null 2>&1
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
-max() { printf '%s\n' "$@" | sort -g | tail -1; }
-ot=$(median "${ours_t[@]}"); st=$(median "${seed_t[@]}")
-om=$(max "${ours_m[@]}"); sm=$(max "${seed_m[@]}")
-oc=$(median "${ours_c[@]}"); sc=$(median "${seed_c[@]}")
-printf '%-44s %8s %8s %12s\n' "what ($RUNS runs: medians, max RSS)" "wall s" "cpu s" "peak RSS MB"
-printf '%-44s %8s %8s %12s\n' "shakedown-agent inventory --json" "$ot" "$oc" "$(awk -v k="$om" 'BEGIN{printf "%.1f", k/1024}')"
-printf '%-44s %8s %8s %12s\n' "seed: dmidecode lscpu lshw lspci smartctl x${#disks[@]}" "$st" "$sc" "$(awk -v k="$sm" 'BEGIN{printf "%.1f", k/1024}')"
-echo "all runs, ours: ${ours_t[*]}  seed: ${seed_t[*]}"
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs (wall time is load-sensitive; CPU time much less)"
-awk -v o="$ot" -v s="$st" -v m="$om" -v oc="$oc" -v sc="$sc" 'BEGIN {
-  if (o <= 0) o = 0.005  # /usr/bin/time has 10 ms resolution
-  if (oc <= 0) oc = 0.005
+times() { jq -r --argjson i "$1" '.results[$i].times[]' "$tmp"/r*.json; }
+median_ms() { sort -g | awk '{a[NR]=$1} END{printf "%.1f", a[int((NR+1)/2)]*1000}'; }
+ot=$(times 0 | median_ms); st=$(times 1 | median_ms); ct=$(times 2 | median_ms)
+rss() { # max peak RSS (KB) over 3 runs of "$@"
+  local m=0 k
+  for _ in 1 2 3; do
+    "$TIME" -o "$tmp/rss" -f '%M' "$@" >/dev/null 2>&1 || true
+    k=$(tail -1 "$tmp/rss"); [ "$k" -gt "$m" ] && m=$k
+  done
+  echo "$m"
+}
+om=$(rss $ours); cm=$(rss $core); sm=$(rss bash -c "$seed_cmd")
+mb() { awk -v k="$1" 'BEGIN{printf "%.1f", k/1024}'; }
+n=$((ROUNDS * PER))
+printf '%-46s %9s %12s\n' "what ($n runs each: median wall, max RSS)" "wall ms" "peak RSS MB"
+printf '%-46s %9s %12s\n' "shakedown-agent inventory --json" "$ot" "$(mb "$om")"
+printf '%-46s %9s %12s\n' "shakedown-agent-core inventory --json" "$ct" "$(mb "$cm")"
+printf '%-46s %9s %12s\n' "seed: dmidecode lscpu lshw lspci smartctl x${#disks[@]}" "$st" "$(mb "$sm")"
+echo "ours, every run (ms): $(times 0 | sort -g | awk '{printf "%.1f ", $1*1000}')"
+echo "seed, every run (ms): $(times 1 | sort -g | awk '{printf "%.0f ", $1*1000}')"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs (wall time is load-sensitive)"
+awk -v o="$ot" -v c="$ct" -v s="$st" -v m="$om" 'BEGIN {
   r = s / o
-  printf "ratio seed/ours: wall %.1fx (target >= 10x: %s), cpu %.1fx; peak RSS %.1f MB (target < 40 MB: %s)\n",
-    r, (r >= 10 ? "met" : "MISSED"), sc / oc, m / 1024, (m < 40 * 1024 ? "met" : "MISSED")
+  printf "ratio seed/ours: wall %.1fx (target >= 10x: %s); core executable %.1fx; peak RSS %.1f MB (target < 40 MB: %s)\n",
+    r, (r >= 10 ? "met" : "MISSED"), s / c, m / 1024, (m < 40 * 1024 ? "met" : "MISSED")
 }'
