@@ -2,8 +2,9 @@
 # Inventory: `shakedown-agent inventory --json` against what the seed ran for the
 # same data (dmidecode, lscpu, lshw -json, lspci -vmm, smartctl -i on each disk).
 # Wall time: hyperfine -N (no intermediate shell; the seed's commands run in the
-# one `bash -c` they need), in $ROUNDS rounds of $PER runs of each side, so both
-# see the same machine load; the median of every run. Peak RSS: /usr/bin/time -f
+# one `bash -c` they need), in $ROUNDS rounds of $PER run(s) of each side (one
+# each by default: ours, seed, core, ours, seed, ...), so both see the same
+# machine load; the median of every run, after one untimed run of each. Peak RSS: /usr/bin/time -f
 # %M in separate runs. The core executable (bin/shakedown-agent-core: the engine,
 # SQLite and every stage linked in) is timed too, for comparison.
 # Targets (issue 3): ours at least 10x faster, under 40 MB peak RSS.
@@ -11,8 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 AGENT=${AGENT:-bin/shakedown-agent}
 CORE=${CORE:-bin/shakedown-agent-core}
-ROUNDS=${ROUNDS:-7}
-PER=${PER:-5}
+ROUNDS=${ROUNDS:-31}
+PER=${PER:-1}
 TIME=/usr/bin/time
 for t in "$TIME" "$(command -v hyperfine || echo hyperfine)" "$(command -v jq || echo jq)"; do
   [ -x "$t" ] || { echo "10-inventory: $t missing (Debian packages time, hyperfine, jq: scripts/install-deps.sh)" >&2; exit 1; }
@@ -36,9 +37,10 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 ours="$AGENT inventory --json"
 core="$CORE inventory --json"
 seed="bash -c '$seed_cmd'"
+$ours >/dev/null 2>&1; $core >/dev/null 2>&1; bash -c "$seed_cmd" >/dev/null 2>&1 || true # warm the page cache
 for r in $(seq "$ROUNDS"); do
   # -i: dmidecode exits non-zero without DMI (a VM), which is fine.
-  hyperfine -N -i --style none --warmup 1 --runs "$PER" --export-json "$tmp/r$r.json" "$ours" "$seed" "$core" >/dev/null 2>&1
+  hyperfine -N -i --style none --warmup 0 --runs "$PER" --export-json "$tmp/r$r.json" "$ours" "$seed" "$core" >/dev/null 2>&1
 done
 times() { jq -r --argjson i "$1" '.results[$i].times[]' "$tmp"/r*.json; }
 median_ms() { sort -g | awk '{a[NR]=$1} END{printf "%.1f", a[int((NR+1)/2)]*1000}'; }
