@@ -1,11 +1,11 @@
 // Command shakedown-agent validates a repaired server's hardware. See docs/.
 //
 // This is the front executable: the read-only commands (inventory, snapshot,
-// smart, spec, wipe-probe, version) run here; run, status, action and report
+// spec, wipe-probe, version) run here; run, status, action, report and smart
 // exec bin/shakedown-agent-core (execcore.go). It links no engine, journal,
-// SQLite or stage (only the stage framework and the read-only wipe probe), so
-// it starts faster and cannot write a disk (docs/architecture.md, "Two
-// executables"); main_test.go checks its dependencies.
+// SQLite, smart.go or stage (only the stage framework and the read-only wipe
+// probe), so it starts faster and cannot write a disk (docs/architecture.md,
+// "Two executables"); main_test.go checks its dependencies.
 package main
 
 import (
