@@ -96,3 +96,5 @@ require (
 	modernc.org/memory v1.12.1 // indirect
 	modernc.org/sqlite v1.62.0 // indirect
 )
+
+replace github.com/jaypipes/pcidb => ./collector/third_party/pcidb

@@ -14,7 +14,7 @@ import (
 // forbidden says why the front executable must not link pkg ("" if it may).
 // The front is copied onto production hosts to take an inventory or a
 // snapshot: it must contain no engine, journal, report or disk-writing code,
-// and it must start fast (no SQLite, html/template or smart.go init).
+// and it must start fast (no SQLite, html/template, smart.go or net/http init).
 func forbidden(pkg string) string {
 	const m = "github.com/shakedown/shakedown/"
 	switch {
@@ -24,6 +24,8 @@ func forbidden(pkg string) string {
 		return "html/template"
 	case pkg == "github.com/anatol/smart.go" || pkg == m+"collector/nativesmart":
 		return "smart.go (its drive database is built at init: ~2 ms of every start)"
+	case pkg == "net/http" || pkg == "crypto/tls":
+		return "an HTTP client (the front makes no network connection; its init costs ~3 ms of every start; see collector/third_party/pcidb/PATCHES.md)"
 	case pkg == m+"agent/stage/storage/wipeprobe":
 		return "" // read-only probe, shared with the Storage stage
 	case strings.HasPrefix(pkg, m+"agent/stage/"):
@@ -79,7 +81,7 @@ func TestFrontLinksNoCore(t *testing.T) {
 			core[d] = true
 		}
 	}
-	for _, want := range []string{"modernc.org/sqlite", "html/template", "github.com/anatol/smart.go", m + "agent/journal", m + "agent/engine", m + "agent/stage/storage"} {
+	for _, want := range []string{"modernc.org/sqlite", "html/template", "github.com/anatol/smart.go", "net/http", m + "agent/journal", m + "agent/engine", m + "agent/stage/storage"} {
 		if !core[want] {
 			t.Errorf("core deps lack %s: the check would not notice it", want)
 		}

@@ -1,0 +1,3 @@
+module github.com/jaypipes/pcidb
+
+go 1.21
