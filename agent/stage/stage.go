@@ -13,7 +13,6 @@ package stage
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"time"
 )
 
@@ -54,10 +53,16 @@ type Finding struct {
 	Message string `json:"message"`
 }
 
-var codeRE = regexp.MustCompile(`^[A-Za-z]+$`)
-
-// ValidCode reports whether c is an acceptable finding code.
-func ValidCode(c string) bool { return codeRE.MatchString(c) }
+// ValidCode reports whether c is an acceptable finding code (^[A-Za-z]+$; a
+// loop, not a regexp compiled at init in every binary that links this package).
+func ValidCode(c string) bool {
+	for i := 0; i < len(c); i++ {
+		if b := c[i] | 0x20; b < 'a' || b > 'z' {
+			return false
+		}
+	}
+	return c != ""
+}
 
 // Measurement is one numeric sample.
 type Measurement struct {

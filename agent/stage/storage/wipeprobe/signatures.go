@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"sort"
+	"sync"
 )
 
 // Signature is one thing a voter found on a device.
@@ -120,62 +121,66 @@ var (
 // table is the signature table. Offsets and magics follow util-linux libblkid
 // (superblocks/*.c); see docs/safety.md and shared notes disks.md §1.2. Where
 // libblkid does not look (backup superblocks, mirrors) we look too: a false
-// alarm costs an override, a miss costs a cluster's data.
-var table = []sig{
-	{typ: "ext", at: start(0x400), n: 0x68, match: matchExt},
-	{typ: "xfs", at: start(0), n: 4, match: magicAt(0, "XFSB", "")},
-	{typ: "btrfs", at: start(0x10000), n: 0x48, match: magicAt(0x40, "_BHRfS_M", "")},
-	{typ: "btrfs", at: start(64*mib, 256*gib, 1<<40), n: 0x48, match: magicAt(0x40, "_BHRfS_M", "mirror superblock")},
-	{typ: "ceph_bluestore", at: start(0), n: 23, match: magicAt(0, "bluestore block device\n", "")},
-	{typ: "ceph_bluestore", at: start(1*gib, 10*gib, 100*gib, 1000*gib), n: 23, match: magicAt(0, "bluestore block device\n", "label replica")},
-	{typ: "linux_raid_member", at: md090At, n: 8, match: matchMD090},
-	{typ: "linux_raid_member", at: start(0), n: 8, match: matchMD1("md 1.1")},
-	{typ: "linux_raid_member", at: start(0x1000), n: 8, match: matchMD1("md 1.2")},
-	{typ: "linux_raid_member", at: md10At, n: 8, match: matchMD1("md 1.0")},
-	{typ: "crypto_LUKS", at: start(0), n: 8, match: matchLUKS},
-	{typ: "crypto_LUKS", at: luks2SecondaryAt, n: 6, match: magicAt(0, "SKUL\xba\xbe", "LUKS2 secondary header")},
-	{typ: "ntfs", at: start(0), n: 11, match: magicAt(3, "NTFS    ", "")},
-	{typ: "ntfs", at: end(512, 4096), n: 11, match: magicAt(3, "NTFS    ", "backup boot sector")},
-	{typ: "BitLocker", at: start(0), n: 11, match: magicAt(3, "-FVE-FS-", "")},
-	{typ: "exfat", at: start(0), n: 11, match: magicAt(3, "EXFAT   ", "")},
-	{typ: "vfat", at: start(0), n: 512, match: matchVFAT},
-	{typ: "swap", at: start(4*kib-10, 8*kib-10, 16*kib-10, 32*kib-10, 64*kib-10), n: 10,
-		match: anyMagicAt(0, "", "SWAPSPACE2", "SWAP-SPACE")},
-	{typ: "swsuspend", at: start(4*kib-10, 8*kib-10, 16*kib-10, 32*kib-10, 64*kib-10), n: 10,
-		match: anyMagicAt(0, "hibernation image", "S1SUSPEND", "S2SUSPEND", "ULSUSPEND", "LINHIB0001")},
-	{typ: "iso9660", at: start(0x8000), n: 6, match: magicAt(1, "CD001", "")},
-	{typ: "ddf_raid_member", at: end(512, 257*512), n: 4, match: func(b []byte) (int64, string, bool) {
-		return 0, "", be32(b, 0) == ddfMagic
-	}},
-	{typ: "isw_raid_member", at: end(1024), n: 24, match: magicAt(0, "Intel Raid ISM Cfg Sig. ", "")},
-	{typ: "lsi_mega_raid_member", at: end(512), n: 6, match: magicAt(0, "$XIDE$", "")},
-	{typ: "drbd", at: end(4096), n: 64, match: func(b []byte) (int64, string, bool) {
-		switch be32(b, 60) {
-		case 0x8374026b, 0x8374026c, 0x8374026d:
-			return 60, "internal metadata", true
-		}
-		return 0, "", false
-	}},
-	{typ: "bcache", at: start(4096), n: 0x28, match: magicAt(0x18, bcacheMagic, "")},
-	{typ: "bcachefs", at: start(4096), n: 0x28, match: magicAt(0x18, bcachefsMagic, "")},
-	{typ: "VMFS_volume_member", at: start(1 * mib), n: 4, match: func(b []byte) (int64, string, bool) {
-		return 0, "", le32(b, 0) == 0xc001d00d
-	}},
-	{typ: "VMFS", at: start(2 * mib), n: 4, match: func(b []byte) (int64, string, bool) {
-		return 0, "", le32(b, 0) == 0x2fabf15e
-	}},
-	{typ: "f2fs", at: start(0x400), n: 4, match: func(b []byte) (int64, string, bool) {
-		return 0, "", le32(b, 0) == 0xF2F52010
-	}},
-	{typ: "jfs", at: start(0x8000), n: 4, match: magicAt(0, "JFS1", "")},
-	{typ: "reiserfs", at: start(0x10034), n: 8, match: magicAt(0, "ReIsEr", "")},
-	{typ: "gfs2", at: start(0x10000), n: 8, match: func(b []byte) (int64, string, bool) {
-		return 0, "", be32(b, 0) == 0x01161970 && be32(b, 4) == 1
-	}},
-	{typ: "vdo", at: start(0), n: 8, match: magicAt(0, "dmvdo001", "")},
-	{typ: "DM_verity_hash", at: start(0), n: 8, match: magicAt(0, "verity\x00\x00", "")},
-	{typ: "DM_integrity", at: start(0), n: 8, match: magicAt(0, "integrt\x00", "")},
-}
+// alarm costs an override, a miss costs a cluster's data. It is built on first
+// use, not at package init: the read-only shakedown-agent front links this
+// package, and every one of its starts (inventory included) would pay for it.
+var table = sync.OnceValue(func() []sig {
+	return []sig{
+		{typ: "ext", at: start(0x400), n: 0x68, match: matchExt},
+		{typ: "xfs", at: start(0), n: 4, match: magicAt(0, "XFSB", "")},
+		{typ: "btrfs", at: start(0x10000), n: 0x48, match: magicAt(0x40, "_BHRfS_M", "")},
+		{typ: "btrfs", at: start(64*mib, 256*gib, 1<<40), n: 0x48, match: magicAt(0x40, "_BHRfS_M", "mirror superblock")},
+		{typ: "ceph_bluestore", at: start(0), n: 23, match: magicAt(0, "bluestore block device\n", "")},
+		{typ: "ceph_bluestore", at: start(1*gib, 10*gib, 100*gib, 1000*gib), n: 23, match: magicAt(0, "bluestore block device\n", "label replica")},
+		{typ: "linux_raid_member", at: md090At, n: 8, match: matchMD090},
+		{typ: "linux_raid_member", at: start(0), n: 8, match: matchMD1("md 1.1")},
+		{typ: "linux_raid_member", at: start(0x1000), n: 8, match: matchMD1("md 1.2")},
+		{typ: "linux_raid_member", at: md10At, n: 8, match: matchMD1("md 1.0")},
+		{typ: "crypto_LUKS", at: start(0), n: 8, match: matchLUKS},
+		{typ: "crypto_LUKS", at: luks2SecondaryAt, n: 6, match: magicAt(0, "SKUL\xba\xbe", "LUKS2 secondary header")},
+		{typ: "ntfs", at: start(0), n: 11, match: magicAt(3, "NTFS    ", "")},
+		{typ: "ntfs", at: end(512, 4096), n: 11, match: magicAt(3, "NTFS    ", "backup boot sector")},
+		{typ: "BitLocker", at: start(0), n: 11, match: magicAt(3, "-FVE-FS-", "")},
+		{typ: "exfat", at: start(0), n: 11, match: magicAt(3, "EXFAT   ", "")},
+		{typ: "vfat", at: start(0), n: 512, match: matchVFAT},
+		{typ: "swap", at: start(4*kib-10, 8*kib-10, 16*kib-10, 32*kib-10, 64*kib-10), n: 10,
+			match: anyMagicAt(0, "", "SWAPSPACE2", "SWAP-SPACE")},
+		{typ: "swsuspend", at: start(4*kib-10, 8*kib-10, 16*kib-10, 32*kib-10, 64*kib-10), n: 10,
+			match: anyMagicAt(0, "hibernation image", "S1SUSPEND", "S2SUSPEND", "ULSUSPEND", "LINHIB0001")},
+		{typ: "iso9660", at: start(0x8000), n: 6, match: magicAt(1, "CD001", "")},
+		{typ: "ddf_raid_member", at: end(512, 257*512), n: 4, match: func(b []byte) (int64, string, bool) {
+			return 0, "", be32(b, 0) == ddfMagic
+		}},
+		{typ: "isw_raid_member", at: end(1024), n: 24, match: magicAt(0, "Intel Raid ISM Cfg Sig. ", "")},
+		{typ: "lsi_mega_raid_member", at: end(512), n: 6, match: magicAt(0, "$XIDE$", "")},
+		{typ: "drbd", at: end(4096), n: 64, match: func(b []byte) (int64, string, bool) {
+			switch be32(b, 60) {
+			case 0x8374026b, 0x8374026c, 0x8374026d:
+				return 60, "internal metadata", true
+			}
+			return 0, "", false
+		}},
+		{typ: "bcache", at: start(4096), n: 0x28, match: magicAt(0x18, bcacheMagic, "")},
+		{typ: "bcachefs", at: start(4096), n: 0x28, match: magicAt(0x18, bcachefsMagic, "")},
+		{typ: "VMFS_volume_member", at: start(1 * mib), n: 4, match: func(b []byte) (int64, string, bool) {
+			return 0, "", le32(b, 0) == 0xc001d00d
+		}},
+		{typ: "VMFS", at: start(2 * mib), n: 4, match: func(b []byte) (int64, string, bool) {
+			return 0, "", le32(b, 0) == 0x2fabf15e
+		}},
+		{typ: "f2fs", at: start(0x400), n: 4, match: func(b []byte) (int64, string, bool) {
+			return 0, "", le32(b, 0) == 0xF2F52010
+		}},
+		{typ: "jfs", at: start(0x8000), n: 4, match: magicAt(0, "JFS1", "")},
+		{typ: "reiserfs", at: start(0x10034), n: 8, match: magicAt(0, "ReIsEr", "")},
+		{typ: "gfs2", at: start(0x10000), n: 8, match: func(b []byte) (int64, string, bool) {
+			return 0, "", be32(b, 0) == 0x01161970 && be32(b, 4) == 1
+		}},
+		{typ: "vdo", at: start(0), n: 8, match: magicAt(0, "dmvdo001", "")},
+		{typ: "DM_verity_hash", at: start(0), n: 8, match: magicAt(0, "verity\x00\x00", "")},
+		{typ: "DM_integrity", at: start(0), n: 8, match: magicAt(0, "integrt\x00", "")},
+	}
+})
 
 // matchExt recognises ext2/3/4 from the superblock at 0x400 and names the
 // version from its feature flags, as libblkid does.
@@ -374,7 +379,7 @@ func (s *scanner) scan(rg region) error {
 		return nil
 	}
 	s.visited[rg.base] = true
-	for _, t := range table {
+	for _, t := range table() {
 		for _, off := range t.at(rg.size) {
 			b, ok, err := s.regionRead(rg, off, t.n)
 			if err != nil {
