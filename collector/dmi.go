@@ -20,7 +20,7 @@ func (dmiProbe) Files(Env) []string {
 	return []string{"/sys/class/dmi/id/*", "/sys/firmware/dmi/tables/smbios_entry_point", "/sys/firmware/dmi/tables/DMI"}
 }
 
-func (dmiProbe) Collect(_ context.Context, env Env, inv *Inventory) error {
+func (dmiProbe) Collect(ctx context.Context, env Env, inv *Inventory) error {
 	id := func(f string) string {
 		v := cleanID(readString(env.Sys("class", "dmi", "id", f)))
 		if isJunkID(v) {
@@ -40,7 +40,7 @@ func (dmiProbe) Collect(_ context.Context, env Env, inv *Inventory) error {
 	if n, err := strconv.Atoi(readString(env.Sys("class", "dmi", "id", "chassis_type"))); err == nil {
 		s.ChassisType = chassisTypeName(n)
 	}
-	tbl, tblErr := readSMBIOS(env)
+	tbl, tblErr := sessionFrom(ctx, env).smbiosTable()
 	if tblErr == nil {
 		fillSystem(&s, tbl.System)
 	}

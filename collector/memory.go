@@ -20,7 +20,7 @@ func (memoryProbe) Files(Env) []string {
 	return []string{"/proc/meminfo", "/sys/firmware/dmi/tables/DMI", "/sys/firmware/dmi/tables/smbios_entry_point"}
 }
 
-func (memoryProbe) Collect(_ context.Context, env Env, inv *Inventory) error {
+func (memoryProbe) Collect(ctx context.Context, env Env, inv *Inventory) error {
 	fs, err := procfs.NewFS(env.Proc())
 	if err != nil {
 		return fmt.Errorf("open procfs: %w: %w", ErrNoData, err)
@@ -34,7 +34,7 @@ func (memoryProbe) Collect(_ context.Context, env Env, inv *Inventory) error {
 	}
 	m := &Memory{TotalBytes: *mi.MemTotal * 1024, DIMMs: []DIMM{}}
 	inv.Memory = m
-	tbl, err := readSMBIOS(env)
+	tbl, err := sessionFrom(ctx, env).smbiosTable()
 	if err != nil {
 		// MemTotal is still valid; DIMMs are reported unknown.
 		env.Logger().Debug("no SMBIOS table, DIMMs unknown", "err", err)

@@ -11,13 +11,17 @@ import (
 
 // session holds what the probes of one Collect share: the PCI database (built
 // once, for the vendors present) so PCI, GPU and accelerator lookups do not
-// each parse pci.ids.
+// each parse pci.ids, and the SMBIOS table (system identity and DIMMs).
 type session struct {
 	env    Env
 	dbOnce sync.Once
 	db     *pcidb.PCIDB
 	dbSrc  string
 	dbErr  error
+
+	smbiosOnce sync.Once
+	smbios     *smbiosInfo
+	smbiosErr  error
 }
 
 type sessionKey struct{}
@@ -41,6 +45,13 @@ func (s *session) pciDB() (*pcidb.PCIDB, string, error) {
 		s.env.Logger().Debug("PCI database", "source", s.dbSrc, "err", s.dbErr)
 	})
 	return s.db, s.dbSrc, s.dbErr
+}
+
+// smbiosTable returns the SMBIOS table, read and parsed once for the dmi and
+// memory probes.
+func (s *session) smbiosTable() (*smbiosInfo, error) {
+	s.smbiosOnce.Do(func() { s.smbios, s.smbiosErr = readSMBIOS(s.env) })
+	return s.smbios, s.smbiosErr
 }
 
 // ghwOpts are the options every ghw call gets: the chroot, tools always
