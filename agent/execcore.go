@@ -17,7 +17,7 @@ const coreName = "shakedown-agent-core"
 const coreEnv = "SHAKEDOWN_AGENT_CORE"
 
 // execCore replaces this process with shakedown-agent-core for a command the
-// front does not implement (run, status, action, report). This is deliberately
+// front does not implement (run, status, action, report, smart). This is deliberately
 // not collector/tool.Runner: that runs an external tool as a child and waits for
 // it, whereas this is the same program continuing in its other half. execve
 // keeps the PID, so systemd, a shell's job control and signals (Ctrl-C,
