@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 AGENT=${AGENT:-bin/shakedown-agent}
 CORE=${CORE:-bin/shakedown-agent-core}
-ROUNDS=${ROUNDS:-31}
+ROUNDS=${ROUNDS:-41}
 PER=${PER:-1}
 TIME=/usr/bin/time
 for t in "$TIME" "$(command -v hyperfine || echo hyperfine)" "$(command -v jq || echo jq)"; do
