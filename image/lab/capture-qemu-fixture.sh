@@ -5,9 +5,13 @@
 # initrd under qemu TCG with emulated NVMe (one healthy, one with a critical
 # warning), SATA (ahci), virtio-scsi and virtio-blk disks, an e1000 and a
 # virtio-net NIC, SMBIOS system/board/chassis identity and two SMBIOS type 17
-# DIMMs, runs `shakedown-agent inventory` (printed on the serial console) and
-# `shakedown-agent snapshot --smart` inside, and copies the snapshot out over a
-# second serial port. See docs/testing.md, "QEMU guest fixture".
+# DIMMs, runs `shakedown-agent inventory` (printed on the serial console),
+# `shakedown-agent inventory --json` and `shakedown-agent snapshot --smart`
+# inside, and copies the snapshot and that JSON out over a second serial port.
+# The JSON (LIVE_OUT) is the live-system path: NICs asked with SIOCETHTOOL
+# ioctls, where the snapshot runs and records `ethtool` instead; the tests
+# compare the two (collector/qemu_lab_test.go). See docs/testing.md, "QEMU
+# guest fixture".
 #
 # Needs root only to install missing packages (qemu-system-x86, busybox-static,
 # smartmontools, ethtool, kmod, cpio); the kernel is unpacked from the
@@ -22,6 +26,7 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${1:-$REPO/collector/testdata/snapshots/qemu-lab.tar.gz}
+LIVE_OUT=${LIVE_OUT:-${OUT%.tar.gz}.live-inventory.json}
 WORK=${WORK:-/var/tmp/shakedown-qemu-fixture}
 CONSOLE_LOG=${CONSOLE_LOG:-$WORK/console.log}
 TIMEOUT=${TIMEOUT:-170}
@@ -115,6 +120,8 @@ echo "LAB: disks: $(ls /sys/block | tr '\n' ' ') uptime=$(cut -d' ' -f1 /proc/up
 echo "LAB-INVENTORY-BEGIN"
 shakedown-agent inventory
 echo "LAB-INVENTORY-END rc=$?"
+shakedown-agent inventory --json >/tmp/live.json
+echo "LAB: inventory --json rc=$?"
 shakedown-agent snapshot /tmp/snap.tar.gz --smart
 rc=$?
 echo "LAB: snapshot rc=$rc uptime=$(cut -d' ' -f1 /proc/uptime)"
@@ -122,7 +129,10 @@ if [ $rc = 0 ]; then
   stty -F /dev/ttyS1 raw -echo 2>/dev/null
   { echo "LAB-EXPORT-BEGIN $(sha256sum </tmp/snap.tar.gz | cut -d' ' -f1) $(wc -c </tmp/snap.tar.gz)"
     base64 /tmp/snap.tar.gz
-    echo "LAB-EXPORT-END"; } >/dev/ttyS1
+    echo "LAB-EXPORT-END"
+    echo "LAB-LIVE-BEGIN $(sha256sum </tmp/live.json | cut -d' ' -f1) $(wc -c </tmp/live.json)"
+    base64 /tmp/live.json
+    echo "LAB-LIVE-END"; } >/dev/ttyS1
 fi
 echo "LAB-DONE uptime=$(cut -d' ' -f1 /proc/uptime)"
 poweroff -f
@@ -208,6 +218,12 @@ sed -n '/^LAB-EXPORT-BEGIN/,/^LAB-EXPORT-END/p' "$WORK/export.txt" | sed '1d;$d'
 [ "$(stat -c %s "$WORK/snap.tar.gz")" = "$size" ] || die "export size mismatch"
 [ "$size" -lt "$MAX_BYTES" ] || die "snapshot is $size bytes, over $MAX_BYTES"
 tar -tzf "$WORK/snap.tar.gz" >/dev/null || die "export is not a tar.gz"
+read -r _ lsum lsize < <(grep '^LAB-LIVE-BEGIN' "$WORK/export.txt") || die "no live inventory in $EXPORT"
+sed -n '/^LAB-LIVE-BEGIN/,/^LAB-LIVE-END/p' "$WORK/export.txt" | sed '1d;$d' | base64 -d >"$WORK/live.json"
+[ "$(sha256sum <"$WORK/live.json" | cut -d' ' -f1)" = "$lsum" ] && [ "$(stat -c %s "$WORK/live.json")" = "$lsize" ] ||
+  die "live inventory checksum or size mismatch"
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$WORK/live.json" || die "live inventory is not JSON"
 mkdir -p "$(dirname "$OUT")"
 cp "$WORK/snap.tar.gz" "$OUT"
-log "wrote $OUT ($size bytes, sha256 $sum) in $(( $(date +%s) - start ))s of guest time"
+cp "$WORK/live.json" "$LIVE_OUT"
+log "wrote $OUT ($size bytes, sha256 $sum) and $LIVE_OUT in $(( $(date +%s) - start ))s of guest time"
