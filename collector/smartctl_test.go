@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shakedown/shakedown/collector/testutil"
 	"github.com/shakedown/shakedown/collector/tool"
 )
 
@@ -22,21 +23,7 @@ func smartctlFixture(t testing.TB, name string) []byte {
 	return b
 }
 
-func u64(p *uint64) any {
-	if p == nil {
-		return nil
-	}
-	return *p
-}
-
-func hasString(list []string, sub string) bool {
-	for _, s := range list {
-		if strings.Contains(s, sub) {
-			return true
-		}
-	}
-	return false
-}
+var u64, hasString = testutil.U64, testutil.HasString
 
 func TestParseSmartctlFixtures(t *testing.T) {
 	type want struct {

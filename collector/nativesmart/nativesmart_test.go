@@ -12,24 +12,11 @@ import (
 	smartgo "github.com/anatol/smart.go"
 
 	"github.com/shakedown/shakedown/collector"
+	"github.com/shakedown/shakedown/collector/testutil"
 	"github.com/shakedown/shakedown/collector/tool"
 )
 
-func u64(p *uint64) any {
-	if p == nil {
-		return nil
-	}
-	return *p
-}
-
-func hasString(list []string, sub string) bool {
-	for _, s := range list {
-		if strings.Contains(s, sub) {
-			return true
-		}
-	}
-	return false
-}
+var u64, hasString = testutil.U64, testutil.HasString
 
 // Byte-level tests of the smart.go path: pages are laid out as the drive
 // returns them (NVMe SMART/Health log page 02h; ATA SMART READ DATA,

@@ -11,6 +11,7 @@ package testutil
 import (
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -50,4 +51,23 @@ func RequireLong(t testing.TB) {
 	if testing.Short() {
 		t.Skip("SKIPPED: long integration test under -short")
 	}
+}
+
+// U64 dereferences an optional counter for comparison and printing: nil (absent)
+// stays nil, so an absent value never compares equal to a zero.
+func U64(p *uint64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// HasString reports whether any element of list contains sub.
+func HasString(list []string, sub string) bool {
+	for _, s := range list {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
