@@ -30,7 +30,7 @@ func BenchmarkLoadPCIDB(b *testing.B) {
 		"10de": {"2330": true},
 	}
 	f := filepath.Join(b.TempDir(), "pci.ids")
-	if err := os.WriteFile(f, []byte(embeddedPCIIDs), 0o644); err != nil {
+	if err := os.WriteFile(f, embeddedPCIIDs, 0o644); err != nil {
 		b.Fatal(err)
 	}
 	for _, bc := range []struct {

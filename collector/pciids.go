@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/jaypipes/pcidb"
 
@@ -25,7 +26,13 @@ import (
 //
 //go:generate go run gen_pciids.go
 //go:embed pciids/pci.ids
-var embeddedPCIIDs string
+var embeddedPCIIDsText string
+
+// embeddedPCIIDs is embeddedPCIIDsText as bytes without a copy, for the same
+// lookups as a mapped host file. The string's bytes are in the binary's
+// read-only data: like a mapFile result, a write through this slice faults
+// instead of corrupting the database.
+var embeddedPCIIDs = unsafe.Slice(unsafe.StringData(embeddedPCIIDsText), len(embeddedPCIIDsText))
 
 // pciIDsCandidates are searched under Env.Root; the first present is the
 // host's pci.ids.
@@ -115,7 +122,7 @@ func loadPCIDB(env Env, want map[string]map[string]bool, classes map[string]bool
 	case src.embedded && want != nil:
 		r = bytes.NewReader(filterEmbeddedPCIIDs(want, classes))
 	case src.embedded:
-		r = strings.NewReader(embeddedPCIIDs)
+		r = bytes.NewReader(embeddedPCIIDs)
 	case want != nil:
 		r = bytes.NewReader(filterPCIIDs(src.data, want))
 	default:
@@ -148,7 +155,7 @@ func filterEmbeddedPCIIDs(want map[string]map[string]bool, classes map[string]bo
 			end = int(embeddedPCIVendorOffsets[i+1])
 		}
 		block := text[embeddedPCIVendorOffsets[i]:end]
-		first, rest, _ := strings.Cut(block, "\n")
+		first, rest, _ := bytes.Cut(block, []byte("\n"))
 		out = append(out, first...)
 		out = append(out, '\n')
 		for d := range devs {
@@ -158,12 +165,12 @@ func filterEmbeddedPCIIDs(want map[string]map[string]bool, classes map[string]bo
 			}
 			lines := rest[at:]
 			// The device line, then its subsystem lines (and comments among them).
-			for n := 0; lines != ""; n++ {
-				line, next, _ := strings.Cut(lines, "\n")
-				if n > 0 && !strings.HasPrefix(line, "\t\t") && !strings.HasPrefix(line, "#") {
+			for n := 0; len(lines) > 0; n++ {
+				line, next, _ := bytes.Cut(lines, []byte("\n"))
+				if n > 0 && !bytes.HasPrefix(line, []byte("\t\t")) && !bytes.HasPrefix(line, []byte("#")) {
 					break
 				}
-				if !strings.HasPrefix(line, "#") {
+				if !bytes.HasPrefix(line, []byte("#")) {
 					out = append(out, line...)
 					out = append(out, '\n')
 				}
@@ -176,9 +183,9 @@ func filterEmbeddedPCIIDs(want map[string]map[string]bool, classes map[string]bo
 		return append(out, section...)
 	}
 	for c := range classes {
-		at := strings.Index(section, "C "+c+"  ")
+		at := bytes.Index(section, []byte("C "+c+"  "))
 		for at > 0 && section[at-1] != '\n' { // inside a name: look further
-			next := strings.Index(section[at+1:], "C "+c+"  ")
+			next := bytes.Index(section[at+1:], []byte("C "+c+"  "))
 			if next < 0 {
 				at = -1
 				break
@@ -189,66 +196,92 @@ func filterEmbeddedPCIIDs(want map[string]map[string]bool, classes map[string]bo
 			continue
 		}
 		block := section[at:]
-		if end := strings.Index(block, "\nC "); end >= 0 {
+		if end := bytes.Index(block, []byte("\nC ")); end >= 0 {
 			block = block[:end+1]
 		}
 		out = append(out, block...)
-		if !strings.HasSuffix(block, "\n") {
+		if !bytes.HasSuffix(block, []byte("\n")) {
 			out = append(out, '\n')
 		}
 	}
 	return out
 }
 
-// deviceLine returns the offset in a vendor block's device lines of the
-// line "\t<id>  Name", or -1, by binary search: the embedded pci.ids lists
-// each vendor's devices in ascending ID order (pciidx.Build checks it when
-// the index is generated), and between two device lines there are only that
-// device's few subsystem lines to step over. A search for the text would
-// stop at every line (every line starts with the same tab; IDs share their
-// digits).
-func deviceLine(lines, id string) int {
-	lo, hi := 0, len(lines)
+// vendorKey is the ID of a vendor line ("hhhh  Name", lower-case hex).
+func vendorKey(l []byte) ([]byte, bool) {
+	if len(l) >= 6 && l[4] == ' ' && l[5] == ' ' && isLowerHex(l[:4]) {
+		return l[:4], true
+	}
+	return nil, false
+}
+
+// deviceKey is the ID of a device line ("\thhhh  Name", lower-case hex).
+func deviceKey(l []byte) ([]byte, bool) {
+	if len(l) >= 7 && l[0] == '\t' && l[5] == ' ' && l[6] == ' ' && isLowerHex(l[1:5]) {
+		return l[1:5], true
+	}
+	return nil, false
+}
+
+// findPCIVendor binary-searches the vendor lines of data (in ascending ID
+// order, as pci.ids keeps them) for id; it returns the line's offset or -1.
+func findPCIVendor(data []byte, id string) int { return findSortedLine(data, id, vendorKey) }
+
+// deviceLine returns the offset in a vendor block's device lines of the line
+// "\t<id>  Name", or -1, by binary search: the embedded pci.ids lists each
+// vendor's devices in ascending ID order (pciidx.Build checks it when the index
+// is generated), and between two device lines there are only that device's few
+// subsystem lines to step over. A search for the text would stop at every line
+// (every line starts with the same tab; IDs share their digits).
+func deviceLine(lines []byte, id string) int { return findSortedLine(lines, id, deviceKey) }
+
+// findSortedLine binary-searches the record lines of data (those key accepts,
+// in ascending key order, other lines between them) for the one whose key is
+// id; it returns the line's offset or -1. Each step reads from a midpoint to
+// the next record line, so a long run of other lines costs one scan per step.
+func findSortedLine(data []byte, id string, key func([]byte) ([]byte, bool)) int {
+	lo, hi := 0, len(data)
 	for lo < hi {
 		mid := lo + (hi-lo)/2
-		p := nextDeviceLine(lines, mid, hi)
+		p, k := nextKeyLine(data, mid, hi, key)
 		if p >= hi {
-			hi = mid // no device line starts in [mid, hi)
+			hi = mid // no record line starts in [mid, hi)
 			continue
 		}
-		switch v := lines[p+1 : p+5]; {
+		switch v := string(k); {
 		case v == id:
 			return p
 		case v < id:
 			lo = p + 1
 		default:
-			hi = mid
+			hi = mid // no record in [mid, p), and the one at p is past id
 		}
 	}
 	return -1
 }
 
-// nextDeviceLine returns the offset of the first device line ("\thhhh  ")
-// starting in [pos, end), or end.
-func nextDeviceLine(lines string, pos, end int) int {
-	if pos > 0 && lines[pos-1] != '\n' {
-		nl := strings.IndexByte(lines[pos:end], '\n')
+// nextKeyLine returns the offset and key of the first record line starting in
+// [pos, end), or end.
+func nextKeyLine(data []byte, pos, end int, key func([]byte) ([]byte, bool)) (int, []byte) {
+	if pos > 0 && data[pos-1] != '\n' {
+		nl := bytes.IndexByte(data[pos:end], '\n')
 		if nl < 0 {
-			return end
+			return end, nil
 		}
 		pos += nl + 1
 	}
 	for pos < end {
-		if l := lines[pos:]; len(l) >= 7 && l[0] == '\t' && l[5] == ' ' && l[6] == ' ' && isLowerHex([]byte(l[1:5])) {
-			return pos
+		// The line may run past end: only its start has to be before it.
+		if k, ok := key(data[pos:]); ok {
+			return pos, k
 		}
-		nl := strings.IndexByte(lines[pos:end], '\n')
+		nl := bytes.IndexByte(data[pos:end], '\n')
 		if nl < 0 {
-			return end
+			return end, nil
 		}
 		pos += nl + 1
 	}
-	return end
+	return end, nil
 }
 
 // filterPCIIDs returns, for each wanted vendor, its vendor line and the
@@ -328,54 +361,6 @@ func pciIDsClassStart(data []byte) int {
 		return c
 	}
 	return len(data)
-}
-
-// findPCIVendor binary-searches the vendor lines ("hhhh  Name", at the start
-// of a line, in ascending ID order) of data for id; it returns the line's
-// offset or -1.
-func findPCIVendor(data []byte, id string) int {
-	lo, hi := 0, len(data)
-	for lo < hi {
-		mid := lo + (hi-lo)/2
-		p := nextPCIVendorLine(data, mid, hi)
-		if p >= hi {
-			hi = mid // no vendor line in [mid, hi)
-			continue
-		}
-		switch v := string(data[p : p+4]); {
-		case v == id:
-			return p
-		case v < id:
-			lo = p + 1
-		default:
-			hi = mid // no vendor line in [mid, p), and the one at p is past id
-		}
-	}
-	return -1
-}
-
-// nextPCIVendorLine returns the offset of the first vendor line starting in
-// [pos, end), or end.
-func nextPCIVendorLine(data []byte, pos, end int) int {
-	if pos > 0 && data[pos-1] != '\n' {
-		nl := bytes.IndexByte(data[pos:end], '\n')
-		if nl < 0 {
-			return end
-		}
-		pos += nl + 1
-	}
-	for pos < end {
-		// The line may run past end: only its start has to be before it.
-		if l := data[pos:]; len(l) >= 6 && l[4] == ' ' && l[5] == ' ' && isLowerHex(l[:4]) {
-			return pos
-		}
-		nl := bytes.IndexByte(data[pos:end], '\n')
-		if nl < 0 {
-			return end
-		}
-		pos += nl + 1
-	}
-	return end
 }
 
 // wantedID reports whether the 4-digit hex id (any case) is in set, keyed

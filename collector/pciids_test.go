@@ -15,7 +15,7 @@ import (
 // TestEmbeddedPCIIDsIndex: the generated index matches the embedded file
 // (after replacing pciids/pci.ids, run `go generate ./collector`).
 func TestEmbeddedPCIIDsIndex(t *testing.T) {
-	ix, err := pciidx.Build([]byte(embeddedPCIIDs))
+	ix, err := pciidx.Build(embeddedPCIIDs)
 	if err != nil {
 		t.Fatalf("embedded pci.ids: %v", err)
 	}
@@ -42,12 +42,12 @@ func TestDeviceLine(t *testing.T) {
 		if i+1 < len(embeddedPCIVendorOffsets) {
 			end = int(embeddedPCIVendorOffsets[i+1])
 		}
-		_, rest, _ := strings.Cut(embeddedPCIIDs[embeddedPCIVendorOffsets[i]:end], "\n")
+		_, rest, _ := bytes.Cut(embeddedPCIIDs[embeddedPCIVendorOffsets[i]:end], []byte("\n"))
 		present := map[string]bool{}
 		for off := 0; off < len(rest); {
-			line, _, _ := strings.Cut(rest[off:], "\n")
+			line, _, _ := bytes.Cut(rest[off:], []byte("\n"))
 			if len(line) >= 7 && line[0] == '\t' && line[1] != '\t' {
-				id := line[1:5]
+				id := string(line[1:5])
 				present[id] = true
 				if got := deviceLine(rest, id); got != off {
 					t.Fatalf("vendor %04x device %s at %d, deviceLine says %d", embeddedPCIVendors[i], id, off, got)
@@ -124,7 +124,7 @@ func TestReadPCIIDsChoice(t *testing.T) {
 // out as parsing the whole file gives it (subclasses, programming
 // interfaces), and no other class does; an absent class is skipped.
 func TestFilterEmbeddedPCIIDsClasses(t *testing.T) {
-	all, err := parsePCIIDs(strings.NewReader(embeddedPCIIDs), nil)
+	all, err := parsePCIIDs(bytes.NewReader(embeddedPCIIDs), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
