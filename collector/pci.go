@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -21,7 +22,14 @@ func init() { Register(pciProbe{}) }
 
 func (pciProbe) Name() string { return "pci" }
 
-func (pciProbe) Files(Env) []string { return pciFiles }
+// Files adds the host's pci.ids when it is the one the names come from (newer
+// than the embedded copy), so that a snapshot replays the same names.
+func (pciProbe) Files(env Env) []string {
+	if c, use := hostPCIIDs(env); use {
+		return append(slices.Clip(pciFiles), c)
+	}
+	return pciFiles
+}
 
 // pciFiles are the per-function files ghw and this probe read; the
 // /sys/bus/pci/devices/* entries are symlinks into /sys/devices/pci*.

@@ -61,22 +61,34 @@ func readPCIIDs(env Env) (pciIDsSource, error) {
 		}
 		return pciIDsSource{data: b, name: env.PCIIDs, release: release}, nil
 	}
-	for _, c := range pciIDsCandidates {
+	c, use := hostPCIIDs(env)
+	switch {
+	case use:
 		p := env.Path(c)
-		head, err := readHead(p, 4096)
+		b, release, err := mapFile(p)
+		if err != nil {
+			return pciIDsSource{}, fmt.Errorf("read pci.ids: %w", err)
+		}
+		return pciIDsSource{data: b, name: p, release: release}, nil
+	case c != "":
+		return pciIDsSource{embedded: true, name: "embedded " + embeddedPCIIDsVersion + " (" + env.Path(c) + " is not newer)", release: func() {}}, nil
+	}
+	return pciIDsSource{embedded: true, name: "embedded " + embeddedPCIIDsVersion, release: func() {}}, nil
+}
+
+// hostPCIIDs returns the first pci.ids candidate present under Root ("" when
+// none), and whether it is the one to read: newer than the embedded copy, or
+// without a version line to tell.
+func hostPCIIDs(env Env) (candidate string, use bool) {
+	for _, c := range pciIDsCandidates {
+		head, err := readHead(env.Path(c), 4096)
 		if err != nil {
 			continue
 		}
-		if v := pciidx.Version(head); v == "" || v > embeddedPCIIDsVersion {
-			b, release, err := mapFile(p)
-			if err != nil {
-				return pciIDsSource{}, fmt.Errorf("read pci.ids: %w", err)
-			}
-			return pciIDsSource{data: b, name: p, release: release}, nil
-		}
-		return pciIDsSource{embedded: true, name: "embedded " + embeddedPCIIDsVersion + " (" + p + " is not newer)", release: func() {}}, nil
+		v := pciidx.Version(head)
+		return c, v == "" || v > embeddedPCIIDsVersion
 	}
-	return pciIDsSource{embedded: true, name: "embedded " + embeddedPCIIDsVersion, release: func() {}}, nil
+	return "", false
 }
 
 // readHead reads up to n bytes from the start of a file.

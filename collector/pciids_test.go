@@ -2,6 +2,7 @@ package collector
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -150,6 +151,49 @@ func TestFilterEmbeddedPCIIDsClasses(t *testing.T) {
 		}
 		if db.Products["80861237"] == nil {
 			t.Errorf("classes %v: the vendor part was lost", classes)
+		}
+	}
+}
+
+// TestSnapshotCarriesNewerPCIIDs: a host pci.ids newer than the embedded copy
+// is what names come from, so a snapshot carries it and replays the same
+// names; an older one is not read, and not captured either.
+func TestSnapshotCarriesNewerPCIIDs(t *testing.T) {
+	for _, tc := range []struct {
+		version string
+		carried bool
+	}{{"2999.12.31", true}, {"2001.01.01", false}} {
+		tr := newTree(t)
+		addr := "0000:3b:00.0"
+		tr.file("/sys/devices/pci0000:3a/"+addr+"/modalias", "pci:v000010DEd00002330sv000010DEsd000016C1bc03sc02i00\n").
+			link("/sys/bus/pci/devices/"+addr, "../../../devices/pci0000:3a/"+addr).
+			file("/usr/share/misc/pci.ids", "#\tVersion: "+tc.version+"\n10de  NVIDIA Corporation\n\t2330  Only-In-The-Host-File\nC 03  Display controller\n\t02  3D controller\n")
+		env := tr.env()
+		live, err := Collect(context.Background(), env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if _, err := Snapshot(context.Background(), env, &buf, SnapshotOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		if err := UnpackSnapshot(&buf, dir); err != nil {
+			t.Fatal(err)
+		}
+		_, statErr := os.Stat(filepath.Join(dir, "usr/share/misc/pci.ids"))
+		if carried := statErr == nil; carried != tc.carried {
+			t.Errorf("version %s: pci.ids in the snapshot = %v, want %v", tc.version, carried, tc.carried)
+		}
+		replay, err := Collect(context.Background(), Env{Root: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(live.PCI) != 1 || len(replay.PCI) != 1 || live.PCI[0].Product != replay.PCI[0].Product {
+			t.Fatalf("version %s: live %+v, replay %+v", tc.version, live.PCI, replay.PCI)
+		}
+		if fromHost := live.PCI[0].Product == "Only-In-The-Host-File"; fromHost != tc.carried {
+			t.Errorf("version %s: product %q", tc.version, live.PCI[0].Product)
 		}
 	}
 }
